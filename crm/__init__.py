@@ -1,0 +1,1 @@
+"""The CRM data layer: settings, engine and sessions, models, queries, demo data."""

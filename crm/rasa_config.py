@@ -1,0 +1,61 @@
+"""Rasa's endpoints.yml rendered from our settings, so one DATABASE_URL configures
+both the CRM and Rasa's tracker store (and REDIS_URL Rasa's lock store)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from crm.settings import Settings
+
+
+def tracker_store(database_url: str) -> dict[str, Any]:
+    """Rasa SQLTrackerStore settings for the same database as the CRM.
+
+    Rasa passes the endpoint's `url` to SQLTrackerStore as its host.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": url.database}
+    store: dict[str, Any] = {
+        "type": "SQL",
+        "dialect": "postgresql",
+        "url": url.host or "127.0.0.1",
+        "port": url.port or 5432,
+        "db": url.database,
+        "username": url.username,
+    }
+    if url.password:
+        store["password"] = url.password
+    return store
+
+
+def lock_store(redis_url: str | None) -> dict[str, Any] | None:
+    """Rasa's Redis lock store, shared by several Rasa servers (None: in memory)."""
+    if not redis_url:
+        return None
+    url = make_url(redis_url.replace("redis://", "redis+x://", 1))
+    return {
+        "type": "redis",
+        "url": url.host or "127.0.0.1",
+        "port": url.port or 6379,
+        "db": int(url.database or 0),
+    }
+
+
+def endpoints(settings: Settings, action_url: str) -> dict[str, Any]:
+    """The whole endpoints.yml as a dict."""
+    config: dict[str, Any] = {
+        "action_endpoint": {"url": action_url},
+        "tracker_store": tracker_store(settings.database_url),
+    }
+    lock = lock_store(settings.redis_url)
+    if lock:
+        config["lock_store"] = lock
+    return config
+
+
+def render(settings: Settings, action_url: str) -> str:
+    return yaml.safe_dump(endpoints(settings, action_url), sort_keys=False)

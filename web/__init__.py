@@ -1,0 +1,1 @@
+"""The staff review console and the customer chat widget page (FastAPI)."""
