@@ -2,6 +2,7 @@
 # product on the embedded defaults; `make test` runs every test. See README.md.
 
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
 
@@ -18,6 +19,8 @@ APP := .venv-app
 BOT_PY := $(BOT)/bin/python
 APP_PY := $(APP)/bin/python
 RASA := $(BOT)/bin/rasa
+# pip, less the machine's warnings about optional local indexes that are absent.
+PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither" || true; }
 
 # --- settings (environment variables override) --------------------------------------
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/crm.sqlite3
@@ -48,17 +51,17 @@ $(BOT)/.stamp: requirements/bot.lock pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "error: Python 3.10 not found; install it (pyenv install 3.10.13) or pass PYTHON310=/path/to/python3.10" >&2; exit 1; }
 	@echo "bot env: $(PYTHON310)"
 	test -x $(BOT_PY) || $(PYTHON310) -m venv $(BOT)
-	$(BOT_PY) -m pip install -q --upgrade pip
-	$(BOT_PY) -m pip install -q -r requirements/bot.lock
-	$(BOT_PY) -m pip install -q --no-deps -e .
+	$(BOT_PY) -m pip install -q --upgrade pip $(PIP_QUIET)
+	$(BOT_PY) -m pip install -q -r requirements/bot.lock $(PIP_QUIET)
+	$(BOT_PY) -m pip install -q --no-deps -e . $(PIP_QUIET)
 	touch $@
 
 $(APP)/.stamp: requirements/app.lock pyproject.toml
 	@test -n "$(PYTHON311)" || { echo "error: Python 3.11 not found; pass PYTHON311=/path/to/python3.11" >&2; exit 1; }
 	test -x $(APP_PY) || $(PYTHON311) -m venv $(APP)
-	$(APP_PY) -m pip install -q --upgrade pip
-	$(APP_PY) -m pip install -q -r requirements/app.lock
-	$(APP_PY) -m pip install -q --no-deps -e .
+	$(APP_PY) -m pip install -q --upgrade pip $(PIP_QUIET)
+	$(APP_PY) -m pip install -q -r requirements/app.lock $(PIP_QUIET)
+	$(APP_PY) -m pip install -q --no-deps -e . $(PIP_QUIET)
 	touch $@
 
 widget: web/static/vendor/.stamp
@@ -68,7 +71,7 @@ web/static/vendor/.stamp: web/widget/package.json web/widget/package-lock.json
 	touch $@
 
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@command -v chromium >/dev/null && fc-list | grep -qi wqy || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; }
 
 # --- data and model ----------------------------------------------------------------
 migrate: $(APP)/.stamp

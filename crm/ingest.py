@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from crm.models import Conversation, IngestCursor, Message
+from crm.queries import get_or_create_conversation
 
 logger = logging.getLogger(__name__)
 
@@ -86,25 +87,14 @@ def ingest_batch(session: Session, batch_size: int = 2000) -> Batch:
     conversations: dict[str, Conversation] = {}
     for event_id, sender_id, data in rows:
         event = json.loads(data)
-        conversation = conversations.get(sender_id) or _conversation(
-            session, sender_id, _when(event)
+        conversation = conversations.get(sender_id) or get_or_create_conversation(
+            session=session, sender_id=sender_id, now=_when(event)
         )
         conversations[sender_id] = conversation
         batch.messages += apply_event(session, conversation, event_id, event)
     if rows:
         cursor.last_event_id = rows[-1][0]
     return batch
-
-
-def _conversation(session: Session, sender_id: str, when: datetime) -> Conversation:
-    found = session.scalar(
-        select(Conversation).where(Conversation.sender_id == sender_id)
-    )
-    if found is None:
-        found = Conversation(sender_id=sender_id, started_at=when, last_message_at=when)
-        session.add(found)
-        session.flush()
-    return found
 
 
 def _when(event: dict[str, Any]) -> datetime:
@@ -122,6 +112,8 @@ def apply_event(
         return 0
     if kind not in ("user", "bot") or not event.get("text"):
         return 0
+    if kind == "user" and _is_external(event):
+        return 0
     message = Message(
         conversation_id=conversation.id,
         event_key=f"rasa:{event_id}",
@@ -137,6 +129,12 @@ def apply_event(
     return 1
 
 
+def _is_external(event: dict[str, Any]) -> bool:
+    """Events the console triggered (agent messages, release), not the customer."""
+    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+    return intent.startswith("EXTERNAL_")
+
+
 def _label(message: Message, parse: dict[str, Any]) -> None:
     intent = parse.get("intent") or {}
     sentiment = parse.get("sentiment") or {}
@@ -146,7 +144,7 @@ def _label(message: Message, parse: dict[str, Any]) -> None:
     message.sentiment_score = sentiment.get("score")
     message.language = parse.get("language")
     message.entities = [
-        {"entity": e.get("entity"), "value": e.get("value")}
+        {key: e[key] for key in ("entity", "value", "start", "end") if key in e}
         for e in parse.get("entities") or []
         if e.get("entity") != "language"
     ] or None
@@ -167,7 +165,7 @@ def _apply_slot(conversation: Conversation, name: str | None, value: Any) -> Non
         conversation.customer_id = int(value)
     elif name == "language" and value in ("en", "zh"):
         conversation.language = value
-    elif name == "handoff_active" and value and conversation.handoff == "none":
+    elif name == "handoff_active" and value and conversation.handoff != "taken":
         conversation.handoff = "requested"
         conversation.outcome = "escalated"
         conversation.needs_attention = True

@@ -260,6 +260,7 @@ class Conversation(Base):
         CheckConstraint("outcome IN ('open', 'resolved', 'escalated', 'abandoned')"),
         CheckConstraint("handoff IN ('none', 'requested', 'taken', 'released')"),
         Index("ix_conversations_attention", "needs_attention", "last_message_at"),
+        Index("ix_conversations_inbox", "needs_attention", "last_message_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -303,7 +304,7 @@ class Message(Base):
     confidence: Mapped[float | None]
     sentiment: Mapped[str | None] = mapped_column(String(8), index=True)
     sentiment_score: Mapped[float | None]
-    entities: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    entities: Mapped[list[dict[str, str | int]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(index=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")

@@ -19,7 +19,8 @@ from crm.settings import ROOT
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
 )
-POSTGRES_SCHEMA = "kefu_test"
+POSTGRES_SCHEMA = f"kefu_test_{os.getpid()}"
+"""A schema per test run, so runs side by side never share tables."""
 
 
 def migrate(engine: Engine) -> None:
@@ -44,6 +45,13 @@ def postgres_engine() -> Engine | None:
     return build_engine(url)
 
 
+def drop_postgres_schema() -> None:
+    admin = build_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE"))
+    admin.dispose()
+
+
 def backends() -> list[str]:
     wanted = os.environ.get("TEST_BACKENDS", "sqlite,postgresql")
     return [name for name in wanted.split(",") if name]
@@ -65,6 +73,8 @@ def engine(
     migrate(built)
     yield built
     built.dispose()
+    if request.param == "postgresql":
+        drop_postgres_schema()
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
-PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{6,18}\d(?![\w])")
+EMAIL = re.compile(
+    r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+"
+)
+PHONE = re.compile(r"(?<![A-Za-z0-9_])\+?\d[\d\s().-]{6,18}\d(?![A-Za-z0-9_])")
 """Seven or more digits, optionally with +, spaces, dots, dashes or brackets."""
 
 
@@ -40,14 +42,16 @@ def mask_text(text: str | None) -> str:
     if not text:
         return ""
     masked = EMAIL.sub(lambda m: mask_email(m.group(0)), text)
-    return PHONE.sub(lambda m: _mask_phone_match(m.group(0)), masked)
+    return PHONE.sub(
+        lambda m: mask_phone(m.group(0)) if is_phone(m.group(0)) else m.group(0),
+        masked,
+    )
 
 
 DATE_OR_AMOUNT = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d+\.\d{1,2}")
 
 
-def _mask_phone_match(found: str) -> str:
+def is_phone(found: str) -> bool:
+    """True if a PHONE match is a phone number, not a date or an amount."""
     digits = sum(ch.isdigit() for ch in found)
-    if digits < 7 or digits > 15 or DATE_OR_AMOUNT.fullmatch(found):
-        return found
-    return mask_phone(found)
+    return 7 <= digits <= 15 and not DATE_OR_AMOUNT.fullmatch(found)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.models import LoginAttempt, StaffUser
+from web.util import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class LoginResult:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()[:254]
+    return clean_text(email).strip().lower()[:254]
 
 
 def recent_failures(
@@ -72,8 +73,10 @@ def recent_failures(
 ) -> tuple[int, int]:
     """Failed log-ins in the last window for this email and for this client."""
     since = now - LOGIN_WINDOW
-    failed = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since
+    failed = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since)
     )
     by_email = session.scalar(failed.where(LoginAttempt.email == email)) or 0
     by_client = session.scalar(failed.where(LoginAttempt.client == client)) or 0
@@ -85,7 +88,7 @@ def attempt_login(
 ) -> LoginResult:
     """Check a log-in, record the attempt, and refuse while the limit is reached."""
     email = normalise_email(email)
-    client = client[:64]
+    client = clean_text(client)[:64]
     by_email, by_client = recent_failures(
         session=session, email=email, client=client, now=now
     )
@@ -120,7 +123,7 @@ def create_staff(
         raise ValueError(f"a staff user with the email {email} already exists")
     user = StaffUser(
         email=email,
-        name=name.strip()[:120],
+        name=clean_text(name).strip()[:120],
         password_hash=hash_password(password),
         role=role,
         active=True,

@@ -25,7 +25,7 @@ CLOCK_SKEW = 60
 
 @dataclass(frozen=True)
 class SignedCustomer:
-    """What the embed snippet carries: `data-customer-id`, `-timestamp`, `-signature`."""
+    """What the embed snippet carries (data-customer-id, -timestamp, -signature)."""
 
     customer_id: str
     timestamp: int
@@ -44,8 +44,9 @@ def sign_customer(
     """Sign `customer_id` now (or at `timestamp`) with the configured secret."""
     when = int(time.time()) if timestamp is None else int(timestamp)
     key = get_settings().signing_secret if secret is None else secret
-    return SignedCustomer(str(customer_id), when, signature_for(customer_id, when,
-                                                                secret=key))
+    return SignedCustomer(
+        str(customer_id), when, signature_for(customer_id, when, secret=key)
+    )
 
 
 def verify_customer(

@@ -12,7 +12,7 @@ import regex
 _SPAN_PATTERN = regex.compile(
     r"""
     (?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)
-    | (?P<number>\d+(?:[.,:/-]\d+)+)
+    | (?P<number>\+?\d+(?:[.,:/-]\d+)+|\+\d+)
     | (?P<word>[^\W\p{Han}_]+(?:['’][^\W\p{Han}\d_]+)*)
     | (?P<han>[\p{Han}〇]+)
     | (?P<symbol>\p{Sc}|\p{Extended_Pictographic})

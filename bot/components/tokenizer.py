@@ -9,8 +9,10 @@ text into emails, numbers, words and Han runs; only the Han runs go to jieba
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +29,30 @@ from bot.components.text import dictionary_files, iter_spans
 logger = logging.getLogger(__name__)
 
 
+@lru_cache(maxsize=1)
+def _base_jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    base = jieba.Tokenizer()
+    base.initialize()
+    return base
+
+
 def new_jieba(dictionaries: list[Path]) -> Any:
     """A private jieba tokenizer with our user dictionaries loaded.
 
     A private instance keeps two loaded models (or tests) from sharing words
-    through jieba's global tokenizer.
+    through jieba's global tokenizer; it copies the main dictionary from one
+    loaded instance instead of reading it again.
     """
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
+    base = _base_jieba()
     segmenter = jieba.Tokenizer()
+    segmenter.FREQ = dict(base.FREQ)
+    segmenter.total = base.total
+    segmenter.initialized = True
     for path in dictionaries:
         logger.debug("Loading jieba user dictionary %s", path)
         segmenter.load_userdict(str(path))
@@ -69,6 +85,15 @@ class MixedTokenizer(Tokenizer):
     def required_packages() -> list[str]:
         """Packages needed to run this component."""
         return ["jieba", "regex"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Retrains when a user dictionary's content changes, not only its path."""
+        files = dictionary_files(config.get("dictionary_path"))
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(path.read_bytes())
+        return digest.hexdigest() if files else None
 
     def __init__(
         self,

@@ -17,7 +17,7 @@ USER = {
     "parse_data": {
         "intent": {"name": "order_status", "confidence": 0.42},
         "entities": [
-            {"entity": "order_number", "value": "A1000001"},
+            {"entity": "order_number", "value": "A1000001", "start": 4, "end": 12},
             {"entity": "language", "value": "zh"},
         ],
         "sentiment": {"label": "negative", "score": -0.8, "confidence": 0.9},
@@ -68,7 +68,9 @@ def test_messages_carry_labels_and_conversation_follows(session: Session) -> Non
         -0.8,
         "zh",
     )
-    assert user.entities == [{"entity": "order_number", "value": "A1000001"}]
+    assert user.entities == [
+        {"entity": "order_number", "value": "A1000001", "start": 4, "end": 12}
+    ]
     assert (bot.sender, bot.text, bot.intent) == ("bot", BOT["text"], None)
 
 

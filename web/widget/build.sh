@@ -12,4 +12,5 @@ if [ ! -f node_modules/socket.io-client/dist/socket.io.min.js ] \
 fi
 mkdir -p "$vendor"
 cp node_modules/socket.io-client/dist/socket.io.min.js "$vendor/socket.io.min.js"
+touch "$vendor/.stamp"
 echo "widget: socket.io client $(node -p "require('socket.io-client/package.json').version") -> $vendor"

@@ -1,0 +1,187 @@
+"""The account: contact details, newsletter, and deleting the account (a ticket, as
+staff must check open orders and legal holds before erasing anything)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from actions.confirm import ask_confirmation, confirms
+from actions.verification import EMAIL
+from crm import queries
+
+logger = logging.getLogger(__name__)
+
+FIELD = {"email": ("email address", "邮箱"), "phone": ("phone number", "手机号")}
+
+
+def new_contact(tracker: Tracker) -> tuple[str, str] | None:
+    """("email" | "phone", value) given in the latest message, if any."""
+    email = common.latest_entity(tracker, "email")
+    if email is None:
+        found = EMAIL.search(common.latest_text(tracker))
+        email = found.group(0) if found else None
+    if email:
+        return "email", email.strip()
+    phone = common.latest_entity(tracker, "phone")
+    if phone and len(queries.digits(phone)) >= 7:
+        return "phone", phone.strip()
+    return None
+
+
+@common.handles("edit_account")
+class ActionEditAccount(common.CrmAction):
+    """Update the email or phone: ask for the new one, then confirm it."""
+
+    def name(self) -> str:
+        return "action_edit_account"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if common.verified_customer(tracker) is None:
+            return []
+        change = new_contact(tracker)
+        lang = common.language(tracker)
+        if change is None:
+            dispatcher.utter_message(response="utter_ask_new_contact")
+            return [SlotSet("awaiting", "edit_account")]
+        field, value = change
+        dispatcher.utter_message(
+            response="utter_confirm_contact_change",
+            field=common.label(FIELD, field, lang),
+            value=value,
+            buttons=common.yes_no_buttons(lang),
+        )
+        return [
+            SlotSet("awaiting", None),
+            *ask_confirmation("update_contact", field=field, value=value),
+        ]
+
+
+@confirms("update_contact")
+def contact_confirmed(
+    dispatcher: CollectingDispatcher, tracker: Tracker, params: dict[str, Any]
+) -> list[EventType]:
+    customer = common.require_customer(tracker)
+    field, value = params["field"], params["value"]
+    lang = common.language(tracker)
+    try:
+        with common.crm_session() as session:
+            queries.update_contact(
+                session=session, customer_id=customer, **{field: value}
+            )
+    except queries.EmailTaken:
+        dispatcher.utter_message(response="utter_email_taken", value=value)
+        return []
+    dispatcher.utter_message(
+        response="utter_contact_updated",
+        field=common.label(FIELD, field, lang),
+        value=value,
+    )
+    return common.resolved("edit_account")
+
+
+class NewsletterAction(common.CrmAction):
+    subscribe = True
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer = common.verified_customer(tracker)
+        if customer is None:
+            return []
+        with common.crm_session() as session:
+            unchanged = queries.set_newsletter(
+                session=session, customer_id=customer, subscribed=self.subscribe
+            )
+        state = "on" if self.subscribe else "off"
+        response = (
+            f"utter_newsletter_already_{state}"
+            if unchanged
+            else f"utter_newsletter_{state}"
+        )
+        dispatcher.utter_message(response=response)
+        intent = "newsletter_subscribe" if self.subscribe else "newsletter_unsubscribe"
+        return common.resolved(intent)
+
+
+@common.handles("newsletter_subscribe")
+class ActionNewsletterSubscribe(NewsletterAction):
+    def name(self) -> str:
+        return "action_newsletter_subscribe"
+
+
+@common.handles("newsletter_unsubscribe")
+class ActionNewsletterUnsubscribe(NewsletterAction):
+    subscribe = False
+
+    def name(self) -> str:
+        return "action_newsletter_unsubscribe"
+
+
+@common.handles("delete_account")
+class ActionDeleteAccount(common.CrmAction):
+    """Confirm first: deleting the account cannot be undone."""
+
+    def name(self) -> str:
+        return "action_delete_account"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if common.verified_customer(tracker) is None:
+            return []
+        dispatcher.utter_message(
+            response="utter_confirm_delete_account",
+            buttons=common.yes_no_buttons(common.language(tracker)),
+        )
+        return ask_confirmation("delete_account")
+
+
+@confirms("delete_account")
+def deletion_confirmed(
+    dispatcher: CollectingDispatcher, tracker: Tracker, params: dict[str, Any]
+) -> list[EventType]:
+    customer = common.require_customer(tracker)
+    with common.crm_session() as session:
+        conversation = queries.get_or_create_conversation(
+            session=session, sender_id=tracker.sender_id, customer_id=customer
+        )
+        ticket = queries.create_ticket(
+            session=session,
+            customer_id=customer,
+            conversation_id=conversation.id,
+            category="account_deletion",
+            subject="Delete my account and personal data",
+        )
+    dispatcher.utter_message(response="utter_delete_account_requested", ticket=ticket)
+    return common.resolved("delete_account")
+
+
+class ActionHandleInform(common.CrmAction):
+    """A bare detail (order number, email, phone): use it for what was asked last."""
+
+    def name(self) -> str:
+        return "action_handle_inform"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        awaiting = tracker.get_slot("awaiting")
+        handler = common.REQUEST_HANDLERS.get(awaiting or "")
+        verified = common.verified_customer(tracker) is not None
+        if handler is not None and (verified or awaiting == "order_status"):
+            return handler().act(dispatcher, tracker, domain)
+        if common.latest_entity(tracker, "order_number"):
+            return common.REQUEST_HANDLERS["order_status"]().act(
+                dispatcher, tracker, domain
+            )
+        dispatcher.utter_message(response="utter_what_for")
+        return []

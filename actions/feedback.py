@@ -1,0 +1,159 @@
+"""Feedback: a 1-5 rating (buttons) and an optional comment, asked at the end of a
+resolved conversation or whenever the customer offers it. Each row keeps the text,
+the intent it is about, the comment's sentiment and the customer's language."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from actions.verification import identify
+from crm import queries
+
+logger = logging.getLogger(__name__)
+
+SAVE_ATTEMPTS = 3
+SKIP_INTENTS = frozenset({"deny"})
+SKIP_WORDS = frozenset(
+    {"skip", "no", "nope", "nothing", "n/a", "跳过", "没有", "不用", "无"}
+)
+CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+RATING_IN_TEXT = re.compile(r"(?<!\d)([1-5])(?!\d)|([一二两三四五])\s*[星分颗]")
+
+
+def rating_in_text(text: str) -> int | None:
+    """A rating typed instead of clicked: "4", "4 stars", "五星", "给三分"."""
+    found = RATING_IN_TEXT.search(text)
+    if not found:
+        return None
+    return int(found.group(1)) if found.group(1) else CHINESE_DIGITS[found.group(2)]
+
+
+def as_rating(value: Any) -> int | None:
+    try:
+        number = int(float(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= 5 else None
+
+
+class ActionAskRating(Action):
+    """End of a resolved conversation: ask for a rating (buttons plus a custom
+    `rating_prompt` payload the widget shows as stars)."""
+
+    def name(self) -> str:
+        return "action_ask_rating"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_ask_rating")
+        return [SlotSet("request_resolved", False)]
+
+
+class ValidateFeedbackForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_feedback_form"
+
+    async def extract_rating(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "rating" or common.latest_entity(
+            tracker, "rating"
+        ):
+            return {}
+        rating = rating_in_text(common.latest_text(tracker))
+        return {} if rating is None else {"rating": rating}
+
+    def validate_rating(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        rating = as_rating(value)
+        if rating is None:
+            dispatcher.utter_message(response="utter_invalid_rating")
+        return {"rating": rating}
+
+    def validate_feedback_comment(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = " ".join(str(value or "").split())
+        skipped = (
+            common.latest_intent(tracker) in SKIP_INTENTS
+            or text.lower().strip(".!。！") in SKIP_WORDS
+            or text.startswith("/")
+        )
+        return {"feedback_comment": "" if skipped else text[:2000]}
+
+
+class ActionSaveFeedback(common.CrmAction):
+    """Store the feedback row and thank the customer."""
+
+    def name(self) -> str:
+        return "action_save_feedback"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        rating = as_rating(tracker.get_slot("rating"))
+        comment = tracker.get_slot("feedback_comment") or None
+        mood = common.sentiment(tracker) if comment else None
+        _, signed = identify(tracker)
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                self.save(tracker, rating, comment, mood)
+                break
+            except common.CRM_ERRORS:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        dispatcher.utter_message(response="utter_thanks_feedback")
+        return signed + self.reset()
+
+    @staticmethod
+    def save(
+        tracker: Tracker,
+        rating: int | None,
+        comment: str | None,
+        mood: common.Sentiment | None,
+    ) -> None:
+        """One feedback row (retried by `act`: feedback is not to be lost to a blip)."""
+        with common.crm_session() as session:
+            queries.save_feedback(
+                session=session,
+                sender_id=tracker.sender_id,
+                rating=rating,
+                text=comment,
+                intent=tracker.get_slot("last_request") or "give_feedback",
+                sentiment=None if mood is None else mood.label,
+                sentiment_score=None if mood is None else mood.score,
+                confidence=None if mood is None else mood.confidence,
+                language=common.language(tracker),
+                customer_id=common.verified_customer(tracker),
+            )
+
+    @staticmethod
+    def reset() -> list[EventType]:
+        return [
+            SlotSet("rating", None),
+            SlotSet("feedback_comment", None),
+            SlotSet("request_resolved", False),
+        ]
+
+    def when_unavailable(self, tracker: Tracker) -> list[EventType]:
+        return self.reset()

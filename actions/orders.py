@@ -1,0 +1,555 @@
+"""Orders: status and tracking, recent orders, cancelling, changing the address or
+the items. Status alone is public (like a carrier's tracking page); everything
+else needs a verified customer and only ever shows their own orders."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from actions.confirm import ask_confirmation, confirms
+from actions.verification import identify
+from crm import queries
+from crm.queries import OrderInfo
+
+logger = logging.getLogger(__name__)
+
+ON_THE_WAY = ("shipped", "in_transit", "out_for_delivery")
+
+
+def order_number_asked(tracker: Tracker) -> str | None:
+    """The order number in this message, else the one the conversation is about."""
+    number = common.latest_entity(tracker, "order_number") or tracker.get_slot(
+        "order_number"
+    )
+    return queries.normalise_order_number(number) if number else None
+
+
+def items_text(order: OrderInfo, lang: str) -> str:
+    names = [
+        f"{item.name_zh if lang == 'zh' else item.name_en} ×{item.quantity}"
+        for item in order.items
+    ]
+    return ("、" if lang == "zh" else ", ").join(names) or "—"
+
+
+def order_line(order: OrderInfo, lang: str) -> str:
+    """One order in a list: number · date · status · total."""
+    return " · ".join(
+        [
+            order.number,
+            common.day(order.placed_at, lang),
+            common.label(common.ORDER_STATUS, order.status, lang),
+            common.money(order.total, order.currency),
+        ]
+    )
+
+
+def choice_buttons(
+    orders: list[OrderInfo], intent: str, lang: str
+) -> list[dict[str, str]]:
+    """One button per order that repeats `intent` for that order."""
+    return [
+        {
+            "title": f"{o.number} · {items_text(o, lang)}"[:60],
+            "payload": f'/{intent}{{"order_number": "{o.number}"}}',
+        }
+        for o in orders
+    ]
+
+
+def say_status(
+    dispatcher: CollectingDispatcher, order: OrderInfo, lang: str, *, full: bool
+) -> None:
+    """Status, carrier and dates; with `full`, also items, address and tracking."""
+    status = common.label(common.ORDER_STATUS, order.status, lang)
+    shipment = order.shipment
+    if order.status == "delivered" and shipment is not None:
+        dispatcher.utter_message(
+            response="utter_order_status_delivered",
+            order_number=order.number,
+            carrier=shipment.carrier,
+            delivered_on=common.day(shipment.delivered_at or shipment.shipped_at, lang),
+        )
+    elif order.status in ON_THE_WAY and shipment is not None:
+        dispatcher.utter_message(
+            response="utter_order_status_on_the_way",
+            order_number=order.number,
+            status=status,
+            carrier=shipment.carrier,
+            eta=common.day(shipment.estimated_delivery, lang),
+        )
+    elif order.status in queries.NOT_SHIPPED:
+        dispatcher.utter_message(
+            response="utter_order_status_preparing",
+            order_number=order.number,
+            status=status,
+            placed_on=common.day(order.placed_at, lang),
+        )
+    else:
+        dispatcher.utter_message(
+            response="utter_order_status_closed",
+            order_number=order.number,
+            status=status,
+        )
+    if full:
+        say_details(dispatcher, order, lang)
+
+
+def say_details(dispatcher: CollectingDispatcher, order: OrderInfo, lang: str) -> None:
+    dispatcher.utter_message(
+        response="utter_order_details",
+        items=items_text(order, lang),
+        total=common.money(order.total, order.currency),
+        placed_on=common.day(order.placed_at, lang),
+        address=order.shipping_address,
+    )
+    shipment = order.shipment
+    if shipment is None:
+        return
+    where = f" ({shipment.last_location})" if shipment.last_location else ""
+    latest = common.label(
+        common.ORDER_STATUS, shipment.last_event or shipment.status, lang
+    )
+    dispatcher.utter_message(
+        response="utter_order_tracking",
+        tracking_number=shipment.tracking_number,
+        carrier=shipment.carrier,
+        shipped_on=common.day(shipment.shipped_at, lang),
+        last_update=f"{latest}{where}, {common.day(shipment.last_event_at, lang)}",
+    )
+
+
+@common.handles("order_status")
+class ActionCheckOrderStatus(common.CrmAction):
+    """Where is my order: by number for anyone, all recent ones once verified."""
+
+    def name(self) -> str:
+        return "action_check_order_status"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = common.language(tracker)
+        customer, signed = identify(tracker)
+        number = order_number_asked(tracker)
+        if number is None and customer is None:
+            dispatcher.utter_message(response="utter_ask_order_number_for_status")
+            return [*signed, SlotSet("awaiting", "order_status")]
+        with common.crm_session() as session:
+            if number is None:
+                assert customer is not None
+                orders = queries.recent_orders(session=session, customer_id=customer)
+                order = None
+            else:
+                order = queries.find_order(session=session, number=number)
+                orders = []
+        events: list[EventType] = [*signed, SlotSet("awaiting", None)]
+        if number is None:
+            if not orders:
+                dispatcher.utter_message(response="utter_no_orders")
+                return events
+            lines = "\n".join(order_line(o, lang) for o in orders)
+            dispatcher.utter_message(response="utter_recent_orders", orders=lines)
+            return events + common.resolved("order_status")
+        if order is None:
+            dispatcher.utter_message(
+                response="utter_order_not_found", order_number=number
+            )
+            return [*events, SlotSet("order_number", None)]
+        own = customer is not None and order.customer_id == customer
+        say_status(dispatcher, order, lang, full=own)
+        return [
+            *events,
+            SlotSet("order_number", order.number),
+            *common.resolved("order_status"),
+        ]
+
+
+class OwnOrderAction(common.CrmAction):
+    """An action on one of the verified customer's orders, chosen if not given."""
+
+    intent = ""
+    only_unshipped = True
+
+    def pick(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        customer: int,
+        candidates: list[OrderInfo],
+    ) -> OrderInfo | list[EventType] | None:
+        """The order to act on, or events asking the customer which one."""
+        lang = common.language(tracker)
+        number = order_number_asked(tracker)
+        if number is None and len(candidates) == 1:
+            return candidates[0]
+        if number is None:
+            if not candidates:
+                dispatcher.utter_message(response=f"utter_no_orders_to_{self.intent}")
+                return [SlotSet("awaiting", None)]
+            dispatcher.utter_message(
+                response="utter_which_order",
+                buttons=choice_buttons(candidates, self.intent, lang),
+            )
+            return [SlotSet("awaiting", self.intent)]
+        with common.crm_session() as session:
+            order = queries.customer_order(
+                session=session, customer_id=customer, number=number
+            )
+        if order is None:
+            dispatcher.utter_message(
+                response="utter_order_not_on_account", order_number=number
+            )
+            return [SlotSet("order_number", None), SlotSet("awaiting", None)]
+        return order
+
+    def candidates(self, customer: int) -> list[OrderInfo]:
+        with common.crm_session() as session:
+            return queries.unshipped_orders(session=session, customer_id=customer)
+
+
+@common.handles("cancel_order")
+class ActionCancelOrder(OwnOrderAction):
+    """Cancel an order that has not shipped, after the customer confirms."""
+
+    intent = "cancel_order"
+
+    def name(self) -> str:
+        return "action_cancel_order"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer = common.verified_customer(tracker)
+        if customer is None:
+            return []
+        picked = self.pick(dispatcher, tracker, customer, self.candidates(customer))
+        if not isinstance(picked, OrderInfo):
+            return picked or []
+        lang = common.language(tracker)
+        base = [SlotSet("order_number", picked.number), SlotSet("awaiting", None)]
+        if picked.shipped:
+            dispatcher.utter_message(
+                response="utter_order_cannot_change",
+                order_number=picked.number,
+                status=common.label(common.ORDER_STATUS, picked.status, lang),
+            )
+            return base
+        dispatcher.utter_message(
+            response="utter_confirm_cancel_order",
+            order_number=picked.number,
+            items=items_text(picked, lang),
+            total=common.money(picked.total, picked.currency),
+            buttons=common.yes_no_buttons(lang),
+        )
+        return base + ask_confirmation("cancel_order", order_number=picked.number)
+
+
+@confirms("cancel_order")
+def cancel_confirmed(
+    dispatcher: CollectingDispatcher, tracker: Tracker, params: dict[str, Any]
+) -> list[EventType]:
+    customer = common.require_customer(tracker)
+    number = params["order_number"]
+    lang = common.language(tracker)
+    try:
+        with common.crm_session() as session:
+            order = queries.cancel_order(
+                session=session, customer_id=customer, number=number
+            )
+    except queries.AlreadyShipped as refusal:
+        dispatcher.utter_message(
+            response="utter_order_cannot_change",
+            order_number=number,
+            status=common.label(common.ORDER_STATUS, refusal.detail, lang),
+        )
+        return []
+    except queries.NotFound:
+        dispatcher.utter_message(
+            response="utter_order_not_on_account", order_number=number
+        )
+        return []
+    dispatcher.utter_message(
+        response="utter_order_cancelled",
+        order_number=order.number,
+        total=common.money(order.total, order.currency),
+    )
+    return common.resolved("cancel_order")
+
+
+@common.handles("change_order")
+class ActionChangeOrder(OwnOrderAction):
+    """Items, quantity or size: staff make the change, so the bot opens a ticket."""
+
+    intent = "change_order"
+
+    def name(self) -> str:
+        return "action_change_order"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer = common.verified_customer(tracker)
+        if customer is None:
+            return []
+        picked = self.pick(dispatcher, tracker, customer, self.candidates(customer))
+        if not isinstance(picked, OrderInfo):
+            return picked or []
+        lang = common.language(tracker)
+        base = [SlotSet("order_number", picked.number), SlotSet("awaiting", None)]
+        if picked.shipped:
+            dispatcher.utter_message(
+                response="utter_order_cannot_change",
+                order_number=picked.number,
+                status=common.label(common.ORDER_STATUS, picked.status, lang),
+            )
+            return base
+        with common.crm_session() as session:
+            conversation = queries.get_or_create_conversation(
+                session=session, sender_id=tracker.sender_id, customer_id=customer
+            )
+            ticket = queries.create_ticket(
+                session=session,
+                customer_id=customer,
+                conversation_id=conversation.id,
+                category="order_change",
+                subject=f"Change to order {picked.number}",
+                transcript=request_text(tracker),
+            )
+        dispatcher.utter_message(
+            response="utter_order_change_requested",
+            order_number=picked.number,
+            ticket=ticket,
+        )
+        return base + common.resolved("change_order")
+
+
+def request_text(tracker: Tracker) -> str | None:
+    """The customer's own words of their latest typed (not clicked) message."""
+    for event in reversed(tracker.events):
+        text = event.get("text") or ""
+        if event.get("event") == "user" and text and not text.startswith("/"):
+            return text
+    return None
+
+
+# --- the shipping address -------------------------------------------------------------
+
+
+class ValidateAddressForm(FormValidationAction):
+    """Which unshipped order, and the new address (free text)."""
+
+    def name(self) -> str:
+        return "validate_address_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("address_stopped"):
+            return []
+        return domain_slots
+
+    def validate_order_number(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        return {}  # checked in get_validation_events, with the CRM
+
+    def validate_new_address(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if common.latest_intent(tracker) in ("deny", "human_handoff"):
+            return {"new_address": None, "address_stopped": True}
+        text = " ".join(str(value or "").split())
+        if 8 <= len(text) <= 300:
+            return {"new_address": text}
+        dispatcher.utter_message(response="utter_invalid_address")
+        return {"new_address": None}
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = []
+        if common.form_activating(tracker):
+            events += [
+                SlotSet("address_stopped", False),
+                SlotSet("new_address", None),
+                SlotSet("next_form", None),
+            ]
+            tracker.slots.update({e["name"]: e["value"] for e in events})
+        events += await super().get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(events)
+        if tracker.get_slot("new_address") is None:
+            events += await self.check_order(dispatcher, tracker)
+        return events
+
+    async def check_order(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        """Pick the order (the only unshipped one, or the one given) or refuse."""
+        customer = common.verified_customer(tracker)
+        if customer is None:
+            return [SlotSet("address_stopped", True)]
+        number = tracker.get_slot("order_number")
+        try:
+            unshipped, chosen = await asyncio.to_thread(self.lookup, customer, number)
+        except common.CRM_ERRORS as error:
+            logger.error(
+                "CRM unavailable for sender %s: %s",
+                tracker.sender_id,
+                common.first_line(error),
+            )
+            dispatcher.utter_message(response="utter_crm_unavailable")
+            return [SlotSet("address_stopped", True)]
+        lang = common.language(tracker)
+        if not unshipped:
+            dispatcher.utter_message(
+                response="utter_no_orders_to_change_shipping_address"
+            )
+            return [SlotSet("address_stopped", True)]
+        if number and chosen is None:
+            dispatcher.utter_message(
+                response="utter_order_not_on_account", order_number=number
+            )
+            return [SlotSet("order_number", None)]
+        if chosen is not None and chosen.shipped:
+            dispatcher.utter_message(
+                response="utter_order_cannot_change",
+                order_number=chosen.number,
+                status=common.label(common.ORDER_STATUS, chosen.status, lang),
+            )
+            return [SlotSet("order_number", None)]
+        if chosen is None and len(unshipped) == 1:
+            return [SlotSet("order_number", unshipped[0].number)]
+        return []
+
+    @staticmethod
+    def lookup(
+        customer: int, number: str | None
+    ) -> tuple[list[OrderInfo], OrderInfo | None]:
+        with common.crm_session() as session:
+            unshipped = queries.unshipped_orders(session=session, customer_id=customer)
+            chosen = (
+                queries.customer_order(
+                    session=session, customer_id=customer, number=number
+                )
+                if number
+                else None
+            )
+        return unshipped, chosen
+
+
+class ActionAskAddressFormOrderNumber(common.CrmAction):
+    """Which order should go to the new address? One button per unshipped order."""
+
+    def name(self) -> str:
+        return "action_ask_address_form_order_number"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer = common.verified_customer(tracker)
+        if customer is None:
+            return []
+        with common.crm_session() as session:
+            unshipped = queries.unshipped_orders(session=session, customer_id=customer)
+        dispatcher.utter_message(
+            response="utter_which_order",
+            buttons=choice_buttons(unshipped, "inform", common.language(tracker)),
+        )
+        return []
+
+
+@common.handles("change_shipping_address")
+class ActionContinueWithAddressForm(common.CrmAction):
+    """After verification: the rules continue with the address form."""
+
+    def name(self) -> str:
+        return "action_continue_with_address_form"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return [SlotSet("next_form", "address_form")]
+
+
+class ActionChangeShippingAddress(common.CrmAction):
+    """The address form is done: confirm the new address before saving it."""
+
+    def name(self) -> str:
+        return "action_change_shipping_address"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        number = tracker.get_slot("order_number")
+        address = tracker.get_slot("new_address")
+        reset = [SlotSet("address_stopped", False)]
+        if tracker.get_slot("address_stopped") or not number or not address:
+            if common.latest_intent(tracker) == "deny":
+                dispatcher.utter_message(response="utter_address_unchanged")
+            return reset
+        lang = common.language(tracker)
+        dispatcher.utter_message(
+            response="utter_confirm_new_address",
+            order_number=number,
+            address=address,
+            buttons=common.yes_no_buttons(lang),
+        )
+        return reset + ask_confirmation(
+            "change_address", order_number=number, address=address
+        )
+
+
+@confirms("change_address")
+def address_confirmed(
+    dispatcher: CollectingDispatcher, tracker: Tracker, params: dict[str, Any]
+) -> list[EventType]:
+    customer = common.require_customer(tracker)
+    number = params["order_number"]
+    lang = common.language(tracker)
+    try:
+        with common.crm_session() as session:
+            order = queries.change_shipping_address(
+                session=session,
+                customer_id=customer,
+                number=number,
+                address=params["address"],
+            )
+    except queries.AlreadyShipped as refusal:
+        dispatcher.utter_message(
+            response="utter_order_cannot_change",
+            order_number=number,
+            status=common.label(common.ORDER_STATUS, refusal.detail, lang),
+        )
+        return [SlotSet("new_address", None)]
+    except queries.NotFound:
+        dispatcher.utter_message(
+            response="utter_order_not_on_account", order_number=number
+        )
+        return [SlotSet("new_address", None)]
+    dispatcher.utter_message(
+        response="utter_address_changed",
+        order_number=order.number,
+        address=order.shipping_address,
+    )
+    return [SlotSet("new_address", None), *common.resolved("change_shipping_address")]

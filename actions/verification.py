@@ -1,0 +1,372 @@
+"""Who is this customer? A signed customer id from the website, or email plus an
+order number (or phone) checked against the CRM, with failed attempts limited."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import re
+import time
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from crm import queries
+from crm.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+CLOCK_SKEW = 60
+"""Seconds a signature's timestamp may lie in the future (the website's clock)."""
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+ORDER_NUMBER = re.compile(r"(?<![A-Za-z0-9])[Aa]\d{7}(?!\d)")
+
+
+# --- the website's signature ----------------------------------------------------------
+
+
+def signature_for(customer_id: str | int, timestamp: int, *, secret: str) -> str:
+    """hex HMAC-SHA256(secret, f"{customer_id}:{timestamp}"), as web/signing.py."""
+    message = f"{customer_id}:{int(timestamp)}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_valid(
+    customer_id: Any,
+    timestamp: Any,
+    signature: Any,
+    *,
+    secret: str,
+    max_age: int,
+    now: float | None = None,
+) -> bool:
+    """True if `signature` signs `customer_id` at `timestamp` and is still fresh."""
+    try:
+        when = int(timestamp)
+        int(customer_id)
+    except (TypeError, ValueError):
+        return False
+    if not isinstance(signature, str):
+        return False
+    current = time.time() if now is None else now
+    if when > current + CLOCK_SKEW or current - when > max_age:
+        return False
+    expected = signature_for(customer_id, when, secret=secret)
+    return hmac.compare_digest(expected, signature.strip().lower())
+
+
+def signed_claim(tracker: Tracker) -> dict[str, Any] | None:
+    """The {customer_id, timestamp, signature} the widget sent in this session.
+
+    The newest message carrying one wins; the session's start metadata counts too.
+    """
+    candidates = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") == "user":
+            candidates.append(event.get("metadata"))
+    candidates.append(tracker.get_slot("session_started_metadata"))
+    for metadata in candidates:
+        if isinstance(metadata, dict) and metadata.get("signature"):
+            return {
+                key: metadata.get(key)
+                for key in ("customer_id", "timestamp", "signature")
+            }
+    return None
+
+
+def signature_events(tracker: Tracker) -> list[EventType]:
+    """Check the widget's signature, once per distinct signature, and log it.
+
+    Returns the slots to set: always `signature_checked`, and `customer_id` plus
+    `verified` when the signature is valid for a (not erased) customer. Runs only
+    where identity matters (the verification form, order status, handoff), not on
+    every message, so small talk costs no extra call to the CRM.
+    """
+    claim = signed_claim(tracker)
+    if claim is None or claim["signature"] == tracker.get_slot("signature_checked"):
+        return []
+    settings = get_settings()
+    valid = signature_valid(
+        claim["customer_id"],
+        claim["timestamp"],
+        claim["signature"],
+        secret=settings.signing_secret,
+        max_age=settings.signature_max_age,
+    )
+    with common.crm_session() as session:
+        customer = None
+        if str(claim["customer_id"]).isdigit():
+            customer = queries.get_customer(
+                session=session, customer_id=int(claim["customer_id"])
+            )
+        queries.record_verification_attempt(
+            session=session,
+            sender_id=tracker.sender_id,
+            customer_id=None if customer is None else customer.id,
+            method="signature",
+            succeeded=valid and customer is not None,
+        )
+    checked = SlotSet("signature_checked", str(claim["signature"]))
+    if not valid or customer is None:
+        logger.warning("rejected a widget signature for sender %s", tracker.sender_id)
+        return [checked]
+    logger.info("sender %s verified by the widget's signature", tracker.sender_id)
+    return [checked, SlotSet("customer_id", customer.id), SlotSet("verified", True)]
+
+
+def identify(tracker: Tracker) -> tuple[int | None, list[EventType]]:
+    """The verified customer, trying the widget's signature if not yet verified.
+
+    Returns (customer id or None, slot events to return). Updates the tracker's
+    slots so that code running after it sees the customer as verified.
+    """
+    customer = common.verified_customer(tracker)
+    if customer is not None:
+        return customer, []
+    events = signature_events(tracker)
+    tracker.slots.update({event["name"]: event["value"] for event in events})
+    return common.verified_customer(tracker), events
+
+
+# --- email plus order number (or phone) -----------------------------------------------
+
+
+class ValidateVerifyCustomerForm(FormValidationAction):
+    """Checks the form's answers against the CRM; three failures lock the attempt."""
+
+    def name(self) -> str:
+        return "validate_verify_customer_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("verified") is True or tracker.get_slot(
+            "verification_locked"
+        ):
+            return []
+        if (
+            tracker.get_slot("pending_request") == "order_status"
+            and tracker.get_slot("order_number")
+            and not tracker.get_slot("email")
+        ):
+            return []  # a public status lookup needs no identity
+        if tracker.get_slot("phone") and not tracker.get_slot("order_number"):
+            return ["email", "phone"]
+        return ["email", "order_number"]
+
+    async def extract_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take an email straight from the text when NLU did not tag one."""
+        if tracker.get_slot("requested_slot") != "email" or common.latest_entity(
+            tracker, "email"
+        ):
+            return {}
+        found = EMAIL.search(common.latest_text(tracker))
+        return {"email": found.group(0)} if found else {}
+
+    async def extract_order_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if common.latest_entity(tracker, "order_number"):
+            return {}
+        found = ORDER_NUMBER.search(common.latest_text(tracker))
+        return {"order_number": found.group(0).upper()} if found else {}
+
+    def validate_email(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if isinstance(value, str) and EMAIL.fullmatch(value.strip()):
+            return {"email": value.strip()}
+        dispatcher.utter_message(response="utter_invalid_email")
+        return {"email": None}
+
+    def validate_order_number(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if isinstance(value, str) and ORDER_NUMBER.fullmatch(value.strip()):
+            return {"order_number": value.strip().upper()}
+        dispatcher.utter_message(response="utter_invalid_order_number")
+        return {"order_number": None}
+
+    def validate_phone(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if isinstance(value, str) and len(queries.digits(value)) >= 7:
+            return {"phone": value.strip()}
+        return {"phone": None}
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = []
+        if common.form_activating(tracker):
+            events += await self.on_activation(dispatcher, tracker)
+            tracker.slots.update({e["name"]: e["value"] for e in events})
+        events += await super().get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(events)
+        if self.ready_to_check(tracker):
+            events += await self.check_identity(dispatcher, tracker)
+        return events
+
+    async def on_activation(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        """Remember what the customer asked for, and refuse a locked sender early."""
+        events: list[EventType] = [
+            SlotSet("pending_request", common.latest_intent(tracker))
+        ]
+        try:
+            signed = await asyncio.to_thread(signature_events, tracker)
+            failures = await asyncio.to_thread(self.failures, tracker.sender_id, None)
+        except common.CRM_ERRORS as error:
+            return events + self.unavailable(dispatcher, tracker, error)
+        locked = failures >= queries.MAX_VERIFICATION_FAILURES
+        return [*events, *signed, SlotSet("verification_locked", locked)]
+
+    @staticmethod
+    def ready_to_check(tracker: Tracker) -> bool:
+        return (
+            tracker.get_slot("verified") is not True
+            and not tracker.get_slot("verification_locked")
+            and bool(tracker.get_slot("email"))
+            and bool(tracker.get_slot("order_number") or tracker.get_slot("phone"))
+        )
+
+    @staticmethod
+    def failures(sender_id: str, customer_id: int | None) -> int:
+        with common.crm_session() as session:
+            return queries.recent_verification_failures(
+                session=session, sender_id=sender_id, customer_id=customer_id
+            )
+
+    async def check_identity(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        try:
+            outcome = await asyncio.to_thread(self.attempt, tracker)
+        except common.CRM_ERRORS as error:
+            return self.unavailable(dispatcher, tracker, error)
+        customer, failures = outcome
+        if customer is not None:
+            name = customer.name_zh if common.language(tracker) == "zh" else None
+            dispatcher.utter_message(
+                response="utter_verified", name=name or customer.name_en
+            )
+            return [SlotSet("customer_id", customer.id), SlotSet("verified", True)]
+        cleared = [SlotSet(slot, None) for slot in ("email", "order_number", "phone")]
+        if failures >= queries.MAX_VERIFICATION_FAILURES:
+            logger.warning("verification locked for sender %s", tracker.sender_id)
+            return [*cleared, SlotSet("verification_locked", True)]
+        remaining = queries.MAX_VERIFICATION_FAILURES - failures
+        dispatcher.utter_message(
+            response="utter_verification_failed", remaining=remaining
+        )
+        return cleared
+
+    @staticmethod
+    def attempt(tracker: Tracker) -> tuple[queries.CustomerInfo | None, int]:
+        """Check the answers; log the attempt; return (customer or None, failures)."""
+        email = tracker.get_slot("email")
+        number = tracker.get_slot("order_number")
+        phone = None if number else tracker.get_slot("phone")
+        method = "email_order" if number else "email_phone"
+        with common.crm_session() as session:
+            owner = queries.customer_by_email(session=session, email=email)
+            target = None if owner is None else owner.id
+            before = queries.recent_verification_failures(
+                session=session, sender_id=tracker.sender_id, customer_id=target
+            )
+            matched = queries.check_identity(
+                session=session, email=email, order_number=number, phone=phone
+            )
+            ok = matched is not None and before < queries.MAX_VERIFICATION_FAILURES
+            queries.record_verification_attempt(
+                session=session,
+                sender_id=tracker.sender_id,
+                customer_id=target,
+                method=method,
+                succeeded=ok,
+            )
+            if ok:
+                return owner, before
+            return None, before + 1
+
+    @staticmethod
+    def unavailable(
+        dispatcher: CollectingDispatcher, tracker: Tracker, error: BaseException
+    ) -> list[EventType]:
+        logger.error(
+            "CRM unavailable verifying sender %s: %s",
+            tracker.sender_id,
+            common.first_line(error),
+        )
+        dispatcher.utter_message(response="utter_crm_unavailable")
+        return [SlotSet("requested_slot", None)]
+
+
+class ActionAskEmail(Action):
+    """Asks for the email; a status lookup may give just an order number instead."""
+
+    def name(self) -> str:
+        return "action_ask_email"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("pending_request") == "order_status":
+            dispatcher.utter_message(response="utter_ask_email_or_order_number")
+        else:
+            dispatcher.utter_message(response="utter_ask_email")
+        return []
+
+
+class ActionAfterVerification(common.CrmAction):
+    """After the form: answer what the customer asked, or say why we can't."""
+
+    def name(self) -> str:
+        return "action_after_verification"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        pending = tracker.get_slot("pending_request")
+        events: list[EventType] = [
+            SlotSet("pending_request", None),
+            SlotSet("next_form", None),
+        ]
+        handler = common.REQUEST_HANDLERS.get(pending or "")
+        if common.verified_customer(tracker) is not None:
+            return events + (
+                handler().act(dispatcher, tracker, domain) if handler else []
+            )
+        if tracker.get_slot("verification_locked"):
+            dispatcher.utter_message(response="utter_verification_locked")
+            return events
+        if pending == "order_status" and tracker.get_slot("order_number") and handler:
+            return events + handler().act(dispatcher, tracker, domain)
+        return events

@@ -1,0 +1,237 @@
+"""A fast linear intent classifier over Rasa's sparse features.
+
+Rasa's LogisticRegressionClassifier fits raw counts with a fixed C; on our
+held-out set TF-IDF weighting (sublinear counts, idf, each featurizer's block
+scaled to unit length) and a weaker regularisation do better and train in
+seconds, where DIETClassifier needs minutes (figures in docs/nlu.md). The model
+learns the full labels, ``faq/refund_policy`` included, and reports their
+base intent (``faq``) with the summed probability, so the ResponseSelector
+still picks the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "intent.json"
+ARRAYS_FILE = "intent.npz"
+
+
+def sentence_blocks(message: Message) -> dict[str, Any]:
+    """The sparse sentence features of the text, one matrix per featurizer."""
+    blocks = {}
+    for features in message.features:
+        if (
+            features.attribute == TEXT
+            and features.type == "sentence"
+            and features.is_sparse()
+        ):
+            blocks[str(features.origin)] = features.features
+    return blocks
+
+
+class TfidfBlocks:
+    """Sublinear TF-IDF per featurizer block, each block scaled to unit length."""
+
+    def __init__(self, origins: list[str], idf: list[np.ndarray]) -> None:
+        """Stores the block order and each block's idf weights."""
+        self.origins = origins
+        self.idf = idf
+
+    @classmethod
+    def fit(cls, rows: list[dict[str, Any]]) -> TfidfBlocks:
+        """Learns idf weights from the training rows."""
+        from scipy.sparse import csr_matrix, vstack
+
+        origins = sorted({origin for row in rows for origin in row})
+        idf = []
+        for origin in origins:
+            width = next(row[origin].shape[1] for row in rows if origin in row)
+            empty = csr_matrix((1, width))
+            matrix = vstack([row.get(origin, empty) for row in rows]).tocsr()
+            matrix.sum_duplicates()
+            # in CSR form, `indices` holds the column of each non-zero entry
+            document_frequency = np.bincount(
+                matrix.indices, minlength=matrix.shape[1]
+            )
+            idf.append(np.log((1 + len(rows)) / (1 + document_frequency)) + 1.0)
+        return cls(origins, idf)
+
+    def transform(self, rows: list[dict[str, Any]]) -> Any:
+        """The weighted feature matrix of the rows."""
+        from scipy.sparse import csr_matrix, diags, hstack, vstack
+        from sklearn.preprocessing import normalize
+
+        blocks = []
+        for origin, idf in zip(self.origins, self.idf):
+            width = len(idf)
+            matrix = vstack(
+                [row.get(origin, csr_matrix((1, width))) for row in rows]
+            ).tocsr()
+            if matrix.shape[1] != width:
+                raise ValueError(f"features of {origin} changed width")
+            matrix.data = np.log1p(np.abs(matrix.data))
+            blocks.append(normalize(matrix @ diags(idf)))
+        return hstack(blocks).tocsr()
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class LinearIntentClassifier(IntentClassifier, GraphComponent):
+    """One-vs-rest logistic regression on TF-IDF weighted sparse features."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """Featurizers must run first."""
+        return [Featurizer]
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        """Packages needed to run this component."""
+        return ["sklearn"]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Returns the component's default config."""
+        return {"C": 30.0, "class_weight": "balanced", "ranking_length": 10}
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        weights: TfidfBlocks | None = None,
+        classifier: Any = None,
+    ) -> None:
+        """Creates the component, optionally around a fitted model."""
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._weights = weights
+        self._classifier = classifier
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LinearIntentClassifier:
+        """Creates an untrained classifier."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fits the classifier on the full intent labels."""
+        from sklearn.linear_model import LogisticRegression
+
+        examples = [
+            e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)
+        ]
+        labels = [e.get_full_intent() for e in examples]
+        if len(set(labels)) < 2:
+            logger.warning("%s needs two intents or more.", self.__class__.__name__)
+            return self._resource
+        rows = [sentence_blocks(e) for e in examples]
+        self._weights = TfidfBlocks.fit(rows)
+        self._classifier = LogisticRegression(
+            C=self._config["C"],
+            solver="liblinear",
+            class_weight=self._config["class_weight"],
+        )
+        self._classifier.fit(self._weights.transform(rows), labels)
+        self.persist()
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Sets `intent` and `intent_ranking` on each message."""
+        if self._classifier is None or self._weights is None:
+            return messages
+        features = self._weights.transform([sentence_blocks(m) for m in messages])
+        probabilities = self._classifier.predict_proba(features)
+        for message, row in zip(messages, probabilities):
+            ranking = self._ranking(row)
+            message.set(INTENT, ranking[0], add_to_output=True)
+            length = self._config["ranking_length"]
+            message.set(
+                "intent_ranking",
+                ranking[:length] if length > 0 else ranking,
+                add_to_output=True,
+            )
+        return messages
+
+    def _ranking(self, row: np.ndarray) -> list[dict[str, Any]]:
+        """Base intents with summed probabilities, best first."""
+        totals: dict[str, float] = defaultdict(float)
+        for label, probability in zip(self._classifier.classes_, row):
+            totals[str(label).split("/", 1)[0]] += float(probability)
+        ranked = sorted(totals.items(), key=lambda item: -item[1])
+        return [{"name": name, "confidence": conf} for name, conf in ranked]
+
+    def persist(self) -> None:
+        """Writes idf weights and coefficients (JSON and NumPy, no pickle)."""
+        if self._classifier is None or self._weights is None:
+            return
+        with self._model_storage.write_to(self._resource) as directory:
+            state = {
+                "origins": self._weights.origins,
+                "labels": [str(label) for label in self._classifier.classes_],
+            }
+            (directory / MODEL_FILE).write_text(json.dumps(state, ensure_ascii=False))
+            arrays = {f"idf_{i}": idf for i, idf in enumerate(self._weights.idf)}
+            arrays["coef"] = self._classifier.coef_
+            arrays["intercept"] = self._classifier.intercept_
+            np.savez_compressed(directory / ARRAYS_FILE, **arrays)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LinearIntentClassifier:
+        """Loads the fitted classifier from the model storage."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                weights, classifier = _read_model(Path(directory), config)
+        except ValueError:
+            logger.warning("%s was not trained.", cls.__name__)
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, weights, classifier)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Leaves the training data as it is."""
+        return training_data
+
+
+def _read_model(directory: Path, config: dict[str, Any]) -> tuple[TfidfBlocks, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    state = json.loads((directory / MODEL_FILE).read_text())
+    arrays = np.load(directory / ARRAYS_FILE)
+    idf = [arrays[f"idf_{i}"] for i in range(len(state["origins"]))]
+    classifier = LogisticRegression(solver="liblinear")
+    classifier.classes_ = np.array(state["labels"], dtype=object)
+    classifier.coef_ = arrays["coef"]
+    classifier.intercept_ = arrays["intercept"]
+    return TfidfBlocks(state["origins"], idf), classifier

@@ -1,0 +1,249 @@
+"""Refunds, invoices and payments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from rasa_sdk.events import SlotSet
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions.billing import (
+    ActionListInvoices,
+    ActionPaymentStatus,
+    ActionRefundStatus,
+    ActionRequestRefund,
+)
+from actions.confirm import ActionConfirm
+from crm.models import Conversation, Refund, Ticket
+from tests import factories
+from tests.actions import factories as more
+from tests.actions.conftest import make_tracker, render, run, said, slot_event
+
+YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+
+
+def me_with_delivered_order(session: Session):
+    me = factories.customer(session)
+    order = factories.order(session, me, status="delivered", total=Decimal("129.00"))
+    return me, order
+
+
+def test_refund_request_confirmed_creates_refund_and_ticket(crm: Session) -> None:
+    me, order = me_with_delivered_order(crm)
+    text = f"i want my money back for {order.number}, it arrived broken"
+    ask = make_tracker(
+        sender="refund-1",
+        text=text,
+        intent="request_refund",
+        entities={"order_number": order.number},
+        verified=True,
+        customer_id=me.id,
+    )
+    events, messages = run(ActionRequestRefund(), ask)
+    pending = {"kind": "request_refund", "order_number": order.number, "reason": text}
+    assert events == [
+        SlotSet("order_number", order.number),
+        SlotSet("awaiting", None),
+        SlotSet("awaiting_confirmation", True),
+        SlotSet("pending_confirmation", pending),
+    ]
+    assert messages == [
+        said(
+            "utter_confirm_refund",
+            order_number=order.number,
+            amount="129.00 USD",
+            buttons=YES_NO,
+        )
+    ]
+    yes = make_tracker(
+        sender="refund-1",
+        text="yes please",
+        intent="affirm",
+        verified=True,
+        customer_id=me.id,
+        pending_confirmation=pending,
+        history=[slot_event("pending_confirmation", pending)],
+    )
+    events, messages = run(ActionConfirm(), yes)
+    refund = crm.scalars(select(Refund)).one()
+    ticket = crm.scalars(select(Ticket)).one()
+    conversation = crm.scalars(select(Conversation)).one()
+    assert (refund.order_id, refund.status, refund.amount, refund.reason) == (
+        order.id,
+        "requested",
+        Decimal("129.00"),
+        text,
+    )
+    assert (ticket.category, ticket.customer_id, ticket.conversation_id) == (
+        "refund",
+        me.id,
+        conversation.id,
+    )
+    assert conversation.sender_id == "refund-1"
+    assert messages == [
+        said(
+            "utter_refund_requested",
+            order_number=order.number,
+            amount="129.00 USD",
+            ticket=ticket.id,
+        )
+    ]
+    assert events == [
+        SlotSet("awaiting_confirmation", False),
+        SlotSet("pending_confirmation", None),
+        SlotSet("request_resolved", True),
+        SlotSet("last_request", "request_refund"),
+    ]
+
+
+def test_refund_in_chinese(crm: Session) -> None:
+    me, order = me_with_delivered_order(crm)
+    ask = make_tracker(
+        text=f"{order.number} 我要退款",
+        intent="request_refund",
+        language="zh",
+        entities={"order_number": order.number},
+        verified=True,
+        customer_id=me.id,
+    )
+    _, messages = run(ActionRequestRefund(), ask)
+    assert (
+        render(messages[0], "zh")
+        == f"确认为订单 {order.number} 申请 129.00 USD 的退款吗？"
+    )
+    assert messages[0]["buttons"] == [
+        {"title": "是的", "payload": "/affirm"},
+        {"title": "不用了", "payload": "/deny"},
+    ]
+
+
+def test_a_second_refund_is_refused(crm: Session) -> None:
+    me, order = me_with_delivered_order(crm)
+    more.refund(crm, order, status="approved")
+    ask = make_tracker(
+        intent="request_refund",
+        entities={"order_number": order.number},
+        verified=True,
+        customer_id=me.id,
+    )
+    events, messages = run(ActionRequestRefund(), ask)
+    assert messages == [
+        said(
+            "utter_refund_exists",
+            order_number=order.number,
+            status="approved, payment on its way",
+        )
+    ]
+    assert events == [SlotSet("order_number", order.number), SlotSet("awaiting", None)]
+
+
+def test_an_unshipped_order_is_cancelled_rather_than_refunded(crm: Session) -> None:
+    me = factories.customer(crm)
+    order = factories.order(crm, me, status="processing")
+    ask = make_tracker(
+        intent="request_refund",
+        entities={"order_number": order.number},
+        verified=True,
+        customer_id=me.id,
+    )
+    _, messages = run(ActionRequestRefund(), ask)
+    assert messages == [
+        said(
+            "utter_refund_not_shipped",
+            order_number=order.number,
+            status="being prepared",
+        )
+    ]
+
+
+def test_refund_status(crm: Session) -> None:
+    me, order = me_with_delivered_order(crm)
+    more.refund(crm, order, status="paid", completed_at=datetime(2026, 11, 3, 9, 0))
+    tracker = make_tracker(intent="refund_status", verified=True, customer_id=me.id)
+    events, messages = run(ActionRefundStatus(), tracker)
+    assert messages == [
+        said(
+            "utter_refund_status",
+            refunds=f"{order.number} · 129.00 USD · paid back · Nov 3, 2026",
+        )
+    ]
+    assert events == [
+        SlotSet("request_resolved", True),
+        SlotSet("last_request", "refund_status"),
+    ]
+
+
+def test_no_refunds(crm: Session) -> None:
+    me = factories.customer(crm)
+    tracker = make_tracker(intent="refund_status", verified=True, customer_id=me.id)
+    assert run(ActionRefundStatus(), tracker) == ([], [said("utter_no_refunds")])
+
+
+def test_invoices(crm: Session) -> None:
+    me = factories.customer(crm)
+    old = more.invoice(crm, me, issued_on=date(2026, 9, 1))
+    new = more.invoice(crm, me, issued_on=date(2026, 10, 1), status="failed")
+    tracker = make_tracker(
+        intent="get_invoice", verified=True, customer_id=me.id, language="zh"
+    )
+    _, messages = run(ActionListInvoices(), tracker)
+    assert messages == [
+        said(
+            "utter_invoices",
+            invoices=(
+                f"{new.number} · 2026年10月1日 · 19.99 USD · 支付失败\n"
+                f"{old.number} · 2026年9月1日 · 19.99 USD · 已支付"
+            ),
+        )
+    ]
+
+
+def test_a_failed_payment_is_explained(crm: Session) -> None:
+    me = factories.customer(crm)
+    bill = more.invoice(crm, me, status="failed")
+    more.payment(crm, bill, status="succeeded", attempted_at=datetime(2026, 9, 1))
+    more.payment(
+        crm,
+        bill,
+        status="failed",
+        failure_reason="card_declined",
+        attempted_at=datetime(2026, 10, 1, 8, 0),
+    )
+    tracker = make_tracker(intent="payment_issue", verified=True, customer_id=me.id)
+    events, messages = run(ActionPaymentStatus(), tracker)
+    assert messages == [
+        said(
+            "utter_payment_failed",
+            amount="19.99 USD",
+            method="card",
+            invoice=bill.number,
+            date="Oct 1, 2026",
+            reason="the card was declined",
+        )
+    ]
+    assert "failed: the card was declined" in render(messages[0])
+    assert events == [
+        SlotSet("request_resolved", True),
+        SlotSet("last_request", "payment_issue"),
+    ]
+
+
+def test_payments_all_fine(crm: Session) -> None:
+    me = factories.customer(crm)
+    bill = more.invoice(crm, me)
+    more.payment(crm, bill, method="alipay", attempted_at=datetime(2026, 10, 2))
+    tracker = make_tracker(
+        intent="payment_issue", verified=True, customer_id=me.id, language="zh"
+    )
+    _, messages = run(ActionPaymentStatus(), tracker)
+    assert render(messages[0], "zh") == (
+        f"您最近的一笔付款已成功：2026年10月2日 通过支付宝为发票 {bill.number} 支付 "
+        "19.99 USD。没有发现失败的付款。"
+    )
+
+
+def test_billing_needs_verification(crm: Session) -> None:
+    tracker = make_tracker(intent="get_invoice")
+    assert run(ActionListInvoices(), tracker) == ([], [])

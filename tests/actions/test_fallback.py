@@ -1,0 +1,100 @@
+"""Two-stage fallback with readable labels in the customer's language."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import UserUtteranceReverted
+
+from actions.fallback import (
+    FAQ_QUESTIONS,
+    INTENT_LABELS,
+    ActionDefaultAskAffirmation,
+    ActionDefaultFallback,
+)
+from tests.actions.conftest import DOMAIN, make_tracker, render, run, said
+
+RANKING = [
+    {"name": "nlu_fallback", "confidence": 0.3},
+    {"name": "request_refund", "confidence": 0.28},
+    {"name": "refund_status", "confidence": 0.2},
+]
+
+
+def test_did_you_mean_in_english_with_the_entities_kept() -> None:
+    tracker = make_tracker(
+        text="monee bak A1000123 pls",
+        intent="nlu_fallback",
+        ranking=RANKING,
+        entities={"order_number": "A1000123"},
+    )
+    assert run(ActionDefaultAskAffirmation(), tracker) == (
+        [],
+        [
+            said(
+                "utter_ask_affirmation",
+                intent_label="getting a refund",
+                buttons=[
+                    {
+                        "title": "Yes",
+                        "payload": '/request_refund{"order_number": "A1000123"}',
+                    },
+                    {"title": "No", "payload": "/out_of_scope"},
+                ],
+            )
+        ],
+    )
+
+
+def test_did_you_mean_in_chinese() -> None:
+    tracker = make_tracker(
+        text="钱 退", intent="nlu_fallback", ranking=RANKING, language="zh"
+    )
+    _, messages = run(ActionDefaultAskAffirmation(), tracker)
+    assert render(messages[0], "zh") == "您是想问：申请退款？"
+    assert messages[0]["buttons"] == [
+        {"title": "是的", "payload": "/request_refund"},
+        {"title": "不用了", "payload": "/out_of_scope"},
+    ]
+
+
+def test_an_faq_guess_sends_a_question_the_selector_knows() -> None:
+    tracker = make_tracker(
+        text="returns??",
+        intent="nlu_fallback",
+        language="zh",
+        ranking=[{"name": "nlu_fallback"}, {"name": "faq"}],
+        response_selector={
+            "faq": {"response": {"intent_response_key": "faq/refund_policy"}}
+        },
+    )
+    _, messages = run(ActionDefaultAskAffirmation(), tracker)
+    assert messages[0]["intent_label"] == "退款政策"
+    assert messages[0]["buttons"][0]["payload"] == "退款政策是什么"
+
+
+def test_nothing_to_suggest_asks_to_rephrase() -> None:
+    tracker = make_tracker(
+        intent="nlu_fallback",
+        ranking=[{"name": "nlu_fallback"}, {"name": "out_of_scope"}],
+    )
+    assert run(ActionDefaultAskAffirmation(), tracker) == (
+        [],
+        [said("utter_ask_rephrase")],
+    )
+
+
+def test_giving_up_offers_a_person() -> None:
+    assert run(ActionDefaultFallback(), make_tracker(intent="nlu_fallback")) == (
+        [UserUtteranceReverted()],
+        [said("utter_offer_human")],
+    )
+
+
+def test_every_intent_and_faq_has_a_label() -> None:
+    intents = {i for i in DOMAIN["intents"] if not i.startswith("EXTERNAL_")} - {"faq"}
+    faqs = {
+        k.removeprefix("utter_")
+        for k in DOMAIN["responses"]
+        if k.startswith("utter_faq/")
+    }
+    assert intents | faqs <= set(INTENT_LABELS)
+    assert faqs == set(FAQ_QUESTIONS)

@@ -1,0 +1,538 @@
+"""Orders: public status by number, the customer's own orders, cancel, change."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from rasa_sdk.events import SlotSet
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions.confirm import ActionConfirm
+from actions.orders import (
+    ActionAskAddressFormOrderNumber,
+    ActionCancelOrder,
+    ActionChangeOrder,
+    ActionChangeShippingAddress,
+    ActionCheckOrderStatus,
+    ValidateAddressForm,
+)
+from crm.models import Order, Ticket
+from tests import factories
+from tests.actions import factories as more
+from tests.actions.conftest import make_tracker, render, run, said, slot_event
+from tests.factories import NOW
+
+RESOLVED = [SlotSet("request_resolved", True), SlotSet("last_request", "order_status")]
+
+
+def shipped_order(session: Session, **fields):
+    owner = factories.customer(session)
+    order = factories.order(session, owner, status="in_transit", **fields)
+    more.order_item(
+        session,
+        order,
+        factories.product(session, name_en="Auralis Buds", name_zh="奥拉耳机"),
+        quantity=2,
+    )
+    factories.shipment(
+        session, order, carrier="UPS", estimated_delivery=date(2026, 11, 4)
+    )
+    return owner, order
+
+
+def status_question(number: str, **slots) -> object:
+    return make_tracker(
+        text=f"where is my order {number}",
+        intent="order_status",
+        entities={"order_number": number},
+        order_number=number,
+        **slots,
+    )
+
+
+def test_status_by_number_is_public_but_shows_nothing_personal(crm: Session) -> None:
+    _, order = shipped_order(crm)
+    events, messages = run(ActionCheckOrderStatus(), status_question(order.number))
+    assert events == [
+        SlotSet("awaiting", None),
+        SlotSet("order_number", order.number),
+        *RESOLVED,
+    ]
+    assert messages == [
+        said(
+            "utter_order_status_on_the_way",
+            order_number=order.number,
+            status="in transit",
+            carrier="UPS",
+            eta="Nov 4, 2026",
+        )
+    ]
+    assert render(messages[0]) == (
+        f"Order {order.number} is in transit with UPS. Expected delivery: Nov 4, 2026."
+    )
+
+
+def test_status_in_chinese(crm: Session) -> None:
+    _, order = shipped_order(crm)
+    tracker = status_question(order.number, language="zh")
+    _, messages = run(ActionCheckOrderStatus(), tracker)
+    assert render(messages[0], "zh") == (
+        f"订单 {order.number} 当前状态：运输中，承运商为 UPS，"
+        "预计送达时间：2026年11月4日。"
+    )
+
+
+def test_the_owner_also_sees_items_address_and_tracking(crm: Session) -> None:
+    owner, order = shipped_order(crm)
+    tracker = status_question(order.number, verified=True, customer_id=owner.id)
+    _, messages = run(ActionCheckOrderStatus(), tracker)
+    assert [m["response"] for m in messages] == [
+        "utter_order_status_on_the_way",
+        "utter_order_details",
+        "utter_order_tracking",
+    ]
+    assert render(messages[1]) == (
+        "Items: Auralis Buds ×2 (total 79.00 USD), ordered on Oct 29, 2026, "
+        "going to 1 Market St, San Francisco."
+    )
+    assert "Latest update: in transit, Nov 1, 2026." in render(messages[2])
+
+
+def test_a_signed_in_owner_sees_the_details_without_verifying(crm: Session) -> None:
+    import time
+
+    from actions.verification import signature_for
+    from crm.settings import get_settings
+
+    owner, order = shipped_order(crm)
+    now = int(time.time())
+    claim = {
+        "customer_id": owner.id,
+        "timestamp": now,
+        "signature": signature_for(owner.id, now, secret=get_settings().signing_secret),
+    }
+    tracker = status_question(order.number, metadata=claim)
+    events, messages = run(ActionCheckOrderStatus(), tracker)
+    assert [m["response"] for m in messages] == [
+        "utter_order_status_on_the_way",
+        "utter_order_details",
+        "utter_order_tracking",
+    ]
+    assert events[:3] == [
+        SlotSet("signature_checked", claim["signature"]),
+        SlotSet("customer_id", owner.id),
+        SlotSet("verified", True),
+    ]
+
+
+def test_someone_elses_order_shows_only_the_public_status(crm: Session) -> None:
+    _, order = shipped_order(crm)
+    other = factories.customer(crm)
+    tracker = status_question(order.number, verified=True, customer_id=other.id)
+    _, messages = run(ActionCheckOrderStatus(), tracker)
+    assert [m["response"] for m in messages] == ["utter_order_status_on_the_way"]
+
+
+def test_delivered_preparing_and_cancelled(crm: Session) -> None:
+    owner = factories.customer(crm)
+    delivered = factories.order(crm, owner, status="delivered")
+    factories.shipment(crm, delivered, status="delivered", delivered_at=NOW)
+    pending = factories.order(crm, owner, status="pending")
+    cancelled = factories.order(crm, owner, status="cancelled")
+    found = [
+        run(ActionCheckOrderStatus(), status_question(o.number))[1][0]
+        for o in (delivered, pending, cancelled)
+    ]
+    assert [render(m) for m in found] == [
+        f"Order {delivered.number} was delivered by UPS on Nov 1, 2026.",
+        f"Order {pending.number} is pending: it was placed on Oct 29, 2026 and "
+        "hasn't shipped yet.",
+        f"Order {cancelled.number} is cancelled.",
+    ]
+
+
+def test_an_unknown_number(crm: Session) -> None:
+    events, messages = run(ActionCheckOrderStatus(), status_question("A0000000"))
+    assert events == [SlotSet("awaiting", None), SlotSet("order_number", None)]
+    assert messages == [said("utter_order_not_found", order_number="A0000000")]
+
+
+def test_no_number_and_not_verified_asks_for_it(crm: Session) -> None:
+    tracker = make_tracker(text="where is my order", intent="order_status")
+    assert run(ActionCheckOrderStatus(), tracker) == (
+        [SlotSet("awaiting", "order_status")],
+        [said("utter_ask_order_number_for_status")],
+    )
+
+
+def test_recent_orders_once_verified(crm: Session) -> None:
+    owner = factories.customer(crm)
+    older = factories.order(crm, owner, placed_at=NOW - timedelta(days=20))
+    newer = factories.order(crm, owner, status="delivered", total=Decimal("1249.5"))
+    tracker = make_tracker(
+        text="my orders", intent="order_status", verified=True, customer_id=owner.id
+    )
+    events, messages = run(ActionCheckOrderStatus(), tracker)
+    assert events == [SlotSet("awaiting", None), *RESOLVED]
+    assert messages == [
+        said(
+            "utter_recent_orders",
+            orders=f"{newer.number} · Oct 29, 2026 · delivered · 1,249.50 USD\n"
+            f"{older.number} · Oct 12, 2026 · being prepared · 79.00 USD",
+        )
+    ]
+
+
+def test_database_down_is_answered_politely(crm_down: None) -> None:
+    assert run(ActionCheckOrderStatus(), status_question("A1000123")) == (
+        [],
+        [said("utter_crm_unavailable")],
+    )
+
+
+# --- cancelling -----------------------------------------------------------------------
+
+YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+
+
+def test_cancel_asks_to_confirm_then_cancels(crm: Session) -> None:
+    owner = factories.customer(crm)
+    order = factories.order(crm, owner, status="processing")
+    ask = make_tracker(
+        text="cancel my order",
+        intent="cancel_order",
+        verified=True,
+        customer_id=owner.id,
+    )
+    events, messages = run(ActionCancelOrder(), ask)
+    pending = {"kind": "cancel_order", "order_number": order.number}
+    assert events == [
+        SlotSet("order_number", order.number),
+        SlotSet("awaiting", None),
+        SlotSet("awaiting_confirmation", True),
+        SlotSet("pending_confirmation", pending),
+    ]
+    assert messages == [
+        said(
+            "utter_confirm_cancel_order",
+            order_number=order.number,
+            items="—",
+            total="79.00 USD",
+            buttons=YES_NO,
+        )
+    ]
+    yes = make_tracker(
+        text="yes",
+        intent="affirm",
+        verified=True,
+        customer_id=owner.id,
+        pending_confirmation=pending,
+        awaiting_confirmation=True,
+        history=[slot_event("pending_confirmation", pending)],
+    )
+    events, messages = run(ActionConfirm(), yes)
+    assert events == [
+        SlotSet("awaiting_confirmation", False),
+        SlotSet("pending_confirmation", None),
+        SlotSet("request_resolved", True),
+        SlotSet("last_request", "cancel_order"),
+    ]
+    assert messages == [
+        said("utter_order_cancelled", order_number=order.number, total="79.00 USD")
+    ]
+    crm.refresh(order)
+    assert order.status == "cancelled"
+
+
+def test_no_keeps_the_order(crm: Session) -> None:
+    owner = factories.customer(crm)
+    order = factories.order(crm, owner, status="pending")
+    pending = {"kind": "cancel_order", "order_number": order.number}
+    no = make_tracker(
+        text="no",
+        intent="deny",
+        verified=True,
+        customer_id=owner.id,
+        pending_confirmation=pending,
+        history=[slot_event("pending_confirmation", pending)],
+    )
+    events, messages = run(ActionConfirm(), no)
+    assert messages == [said("utter_left_unchanged")]
+    assert events == [
+        SlotSet("awaiting_confirmation", False),
+        SlotSet("pending_confirmation", None),
+    ]
+    crm.refresh(order)
+    assert order.status == "pending"
+
+
+def test_a_late_yes_confirms_nothing(crm: Session) -> None:
+    from tests.actions.conftest import user_event
+
+    owner = factories.customer(crm)
+    order = factories.order(crm, owner)
+    pending = {"kind": "cancel_order", "order_number": order.number}
+    late = make_tracker(
+        text="yes",
+        intent="affirm",
+        verified=True,
+        customer_id=owner.id,
+        pending_confirmation=pending,
+        history=[
+            slot_event("pending_confirmation", pending),
+            user_event("what are your delivery options", "faq"),
+        ],
+    )
+    _, messages = run(ActionConfirm(), late)
+    assert messages == [said("utter_anything_else")]
+    crm.refresh(order)
+    assert order.status == "processing"
+
+
+def test_a_shipped_order_cannot_be_cancelled(crm: Session) -> None:
+    owner, order = shipped_order(crm)
+    tracker = make_tracker(
+        text=f"cancel {order.number}",
+        intent="cancel_order",
+        entities={"order_number": order.number},
+        verified=True,
+        customer_id=owner.id,
+    )
+    events, messages = run(ActionCancelOrder(), tracker)
+    assert events == [SlotSet("order_number", order.number), SlotSet("awaiting", None)]
+    assert messages == [
+        said(
+            "utter_order_cannot_change", order_number=order.number, status="in transit"
+        )
+    ]
+
+
+def test_someone_elses_order_cannot_be_cancelled(crm: Session) -> None:
+    _, order = shipped_order(crm)
+    me = factories.customer(crm)
+    factories.order(crm, me)
+    factories.order(crm, me)
+    tracker = make_tracker(
+        text=f"cancel {order.number}",
+        intent="cancel_order",
+        entities={"order_number": order.number},
+        verified=True,
+        customer_id=me.id,
+    )
+    events, messages = run(ActionCancelOrder(), tracker)
+    assert messages == [said("utter_order_not_on_account", order_number=order.number)]
+    assert events == [SlotSet("order_number", None), SlotSet("awaiting", None)]
+
+
+def test_which_order_to_cancel(crm: Session) -> None:
+    me = factories.customer(crm)
+    first = factories.order(crm, me, placed_at=NOW - timedelta(days=5))
+    second = factories.order(crm, me, status="pending")
+    tracker = make_tracker(
+        text="取消订单",
+        intent="cancel_order",
+        verified=True,
+        customer_id=me.id,
+        language="zh",
+    )
+    events, messages = run(ActionCancelOrder(), tracker)
+    assert events == [SlotSet("awaiting", "cancel_order")]
+    assert messages == [
+        said(
+            "utter_which_order",
+            buttons=[
+                {
+                    "title": f"{o.number} · —",
+                    "payload": f'/cancel_order{{"order_number": "{o.number}"}}',
+                }
+                for o in (second, first)
+            ],
+        )
+    ]
+
+
+def test_nothing_left_to_cancel(crm: Session) -> None:
+    me = factories.customer(crm)
+    factories.order(crm, me, status="delivered")
+    tracker = make_tracker(intent="cancel_order", verified=True, customer_id=me.id)
+    assert run(ActionCancelOrder(), tracker) == (
+        [SlotSet("awaiting", None)],
+        [said("utter_no_orders_to_cancel_order")],
+    )
+
+
+def test_change_items_opens_a_ticket(crm: Session) -> None:
+    me = factories.customer(crm)
+    order = factories.order(crm, me)
+    tracker = make_tracker(
+        text="can i change the size in my order to XL",
+        intent="change_order",
+        verified=True,
+        customer_id=me.id,
+    )
+    events, messages = run(ActionChangeOrder(), tracker)
+    ticket = crm.scalars(select(Ticket)).one()
+    assert (ticket.category, ticket.customer_id, ticket.subject, ticket.transcript) == (
+        "order_change",
+        me.id,
+        f"Change to order {order.number}",
+        "can i change the size in my order to XL",
+    )
+    assert messages == [
+        said(
+            "utter_order_change_requested", order_number=order.number, ticket=ticket.id
+        )
+    ]
+    assert events == [
+        SlotSet("order_number", order.number),
+        SlotSet("awaiting", None),
+        SlotSet("request_resolved", True),
+        SlotSet("last_request", "change_order"),
+    ]
+
+
+# --- the shipping address -------------------------------------------------------------
+
+
+def address_tracker(me, **kwargs):
+    return make_tracker(
+        active_loop="address_form", verified=True, customer_id=me.id, **kwargs
+    )
+
+
+def test_address_form_picks_the_only_unshipped_order(crm: Session) -> None:
+    me = factories.customer(crm)
+    order = factories.order(crm, me)
+    factories.order(crm, me, status="delivered")
+    tracker = make_tracker(
+        text="change my address",
+        intent="change_shipping_address",
+        verified=True,
+        customer_id=me.id,
+        activating="address_form",
+    )
+    events, messages = run(ValidateAddressForm(), tracker)
+    assert events == [
+        SlotSet("address_stopped", False),
+        SlotSet("new_address", None),
+        SlotSet("next_form", None),
+        SlotSet("order_number", order.number),
+    ]
+    assert messages == []
+
+
+def test_address_form_refuses_a_shipped_order(crm: Session) -> None:
+    me, order = shipped_order(crm)
+    factories.order(crm, me)
+    tracker = address_tracker(
+        me,
+        text=order.number,
+        intent="inform",
+        extracted={"order_number": order.number},
+        requested_slot="order_number",
+    )
+    events, messages = run(ValidateAddressForm(), tracker)
+    assert events == [
+        SlotSet("order_number", order.number),
+        SlotSet("order_number", None),
+    ]
+    assert messages == [
+        said(
+            "utter_order_cannot_change", order_number=order.number, status="in transit"
+        )
+    ]
+
+
+def test_address_form_asks_which_order(crm: Session) -> None:
+    me = factories.customer(crm)
+    a = factories.order(crm, me)
+    b = factories.order(crm, me, placed_at=NOW - timedelta(days=9))
+    events, messages = run(ActionAskAddressFormOrderNumber(), address_tracker(me))
+    assert events == []
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        f'/inform{{"order_number": "{a.number}"}}',
+        f'/inform{{"order_number": "{b.number}"}}',
+    ]
+
+
+def test_address_form_checks_the_address(crm: Session) -> None:
+    me = factories.customer(crm)
+    order = factories.order(crm, me)
+    short = address_tracker(
+        me,
+        text="home",
+        intent="inform",
+        extracted={"new_address": "home"},
+        order_number=order.number,
+        requested_slot="new_address",
+    )
+    events, messages = run(ValidateAddressForm(), short)
+    assert messages == [said("utter_invalid_address")]
+    assert SlotSet("new_address", None) in events
+    stop = address_tracker(
+        me,
+        text="no forget it",
+        intent="deny",
+        extracted={"new_address": "no forget it"},
+        order_number=order.number,
+        requested_slot="new_address",
+    )
+    events, _ = run(ValidateAddressForm(), stop)
+    assert SlotSet("address_stopped", True) in events
+    assert events[-1] == SlotSet("requested_slot", None)
+
+
+def test_address_change_confirmed(crm: Session) -> None:
+    me = factories.customer(crm)
+    order = factories.order(crm, me)
+    new = "22 Rue de la Paix, 75002 Paris"
+    done = make_tracker(
+        text=new,
+        intent="inform",
+        verified=True,
+        customer_id=me.id,
+        order_number=order.number,
+        new_address=new,
+    )
+    events, messages = run(ActionChangeShippingAddress(), done)
+    pending = {"kind": "change_address", "order_number": order.number, "address": new}
+    assert events == [
+        SlotSet("address_stopped", False),
+        SlotSet("awaiting_confirmation", True),
+        SlotSet("pending_confirmation", pending),
+    ]
+    assert messages == [
+        said(
+            "utter_confirm_new_address",
+            order_number=order.number,
+            address=new,
+            buttons=YES_NO,
+        )
+    ]
+    yes = make_tracker(
+        text="yes",
+        intent="affirm",
+        verified=True,
+        customer_id=me.id,
+        pending_confirmation=pending,
+        history=[slot_event("pending_confirmation", pending)],
+    )
+    events, messages = run(ActionConfirm(), yes)
+    assert messages == [
+        said("utter_address_changed", order_number=order.number, address=new)
+    ]
+    assert SlotSet("last_request", "change_shipping_address") in events
+    assert crm.get(Order, order.id).shipping_address == new
+
+
+def test_address_change_stopped(crm: Session) -> None:
+    me = factories.customer(crm)
+    tracker = make_tracker(
+        text="no", intent="deny", verified=True, customer_id=me.id, address_stopped=True
+    )
+    assert run(ActionChangeShippingAddress(), tracker) == (
+        [SlotSet("address_stopped", False)],
+        [said("utter_address_unchanged")],
+    )

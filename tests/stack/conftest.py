@@ -1,0 +1,147 @@
+"""The running stack for end-to-end tests: Rasa, the action server and the web app on
+test ports, against the test CRM that `make test` seeded (tests/run_all.sh).
+
+The stack starts once per test session and only when a stack test asks for it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from crm.settings import ROOT
+
+RASA_PORT = int(os.environ.get("TEST_RASA_PORT", "15005"))
+ACTION_PORT = int(os.environ.get("TEST_ACTION_PORT", "15055"))
+WEB_PORT = int(os.environ.get("TEST_WEB_PORT", "18800"))
+LOGS = ROOT / "var" / "test" / "logs"
+
+
+@dataclass
+class Stack:
+    rasa: str
+    actions: str
+    web: str
+    processes: dict[str, subprocess.Popen[bytes]]
+
+    def say(self, sender: str, text: str, **extra: object) -> list[dict[str, object]]:
+        """Send one message through the REST channel; return the bot's replies."""
+        reply = httpx.post(
+            f"{self.rasa}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, **extra},
+            timeout=60,
+        )
+        reply.raise_for_status()
+        return reply.json()
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.terminate()
+        process.wait(timeout=30)
+
+    def start(self, name: str) -> None:
+        self.processes[name] = _spawn(name)
+        _wait_until_up(name, self.processes[name])
+
+
+def _commands() -> dict[str, list[str]]:
+    bot, app = ROOT / ".venv-bot" / "bin", ROOT / ".venv-app" / "bin"
+    return {
+        "actions": [
+            str(app / "python"),
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "actions",
+            "--port",
+            str(ACTION_PORT),
+        ],
+        "rasa": [
+            str(bot / "rasa"),
+            "run",
+            "--enable-api",
+            "--port",
+            str(RASA_PORT),
+            "--model",
+            "models",
+            "--endpoints",
+            str(LOGS.parent / "endpoints.yml"),
+            "--credentials",
+            "bot/credentials.yml",
+        ],
+        "web": [str(app / "console"), "serve", "--port", str(WEB_PORT)],
+    }
+
+
+HEALTH = {
+    "actions": f"http://127.0.0.1:{ACTION_PORT}/health",
+    "rasa": f"http://127.0.0.1:{RASA_PORT}/status",
+    "web": f"http://127.0.0.1:{WEB_PORT}/health",
+}
+
+
+def _spawn(name: str) -> subprocess.Popen[bytes]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = (LOGS / f"{name}.log").open("ab")
+    env = os.environ | {"RASA_URL": f"http://127.0.0.1:{RASA_PORT}"}
+    return subprocess.Popen(
+        _commands()[name], cwd=ROOT, stdout=log, stderr=log, env=env
+    )
+
+
+def _wait_until_up(
+    name: str, process: subprocess.Popen[bytes], timeout: float = 180
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = (LOGS / f"{name}.log").read_text(errors="replace")[-3000:]
+            pytest.fail(f"{name} exited with {process.returncode}:\n{log}")
+        try:
+            if httpx.get(HEALTH[name], timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"{name} did not answer on {HEALTH[name]} within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """Rasa, actions and web started on test ports; stopped after the session."""
+    if not any((ROOT / "models").glob("*.tar.gz")):
+        pytest.skip("no trained model in models/; `make test` trains one")
+    endpoints = LOGS.parent / "endpoints.yml"
+    subprocess.run(
+        [
+            str(ROOT / ".venv-app" / "bin" / "crm"),
+            "rasa-endpoints",
+            "--out",
+            str(endpoints),
+            "--action-url",
+            f"http://127.0.0.1:{ACTION_PORT}/webhook",
+        ],
+        check=True,
+        cwd=ROOT,
+    )
+    started = Stack(
+        rasa=f"http://127.0.0.1:{RASA_PORT}",
+        actions=f"http://127.0.0.1:{ACTION_PORT}",
+        web=f"http://127.0.0.1:{WEB_PORT}",
+        processes={},
+    )
+    try:
+        for name in ("actions", "web", "rasa"):
+            started.start(name)
+        yield started
+    finally:
+        for process in started.processes.values():
+            process.terminate()
+        for process in started.processes.values():
+            process.wait(timeout=30)
