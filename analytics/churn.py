@@ -498,6 +498,18 @@ class ChurnModel:
     trained_at: datetime
     details: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def numeric(self) -> list[str]:
+        return list(self.pipeline.named_steps["prepare"].transformers_[0][2])
+
+    @property
+    def categorical(self) -> list[str]:
+        return list(self.pipeline.named_steps["prepare"].transformers_[1][2])
+
+    @property
+    def conversation(self) -> list[str]:
+        return list(self.details.get("conversation", []))
+
     def score(self, frame: pd.DataFrame) -> np.ndarray:
         """Churn probabilities for rows with (at least) the training columns."""
         missing = [c for c in self.features if c not in frame.columns]
@@ -525,7 +537,7 @@ def fit_final(
         pipeline.fit(data.frame[data.features], y)
     now = datetime.now().replace(microsecond=0)
     version = f"{SHORT[name]}-{now:%Y%m%dT%H%M%S}"
-    details = {"params": params, **details}
+    details = {"params": params, "conversation": data.conversation, **details}
     return ChurnModel(pipeline, name, version, data.features, now, details)
 
 

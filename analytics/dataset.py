@@ -183,6 +183,50 @@ def from_frame(
     )
 
 
+def for_model(
+    frame: pd.DataFrame,
+    *,
+    numeric: list[str],
+    categorical: list[str],
+    target: str | None,
+    id_column: str,
+    conversation: list[str],
+    source: str,
+) -> Dataset:
+    """Rows typed the way a trained model saw its columns (no detection, no drops).
+
+    Scoring or judging new data must not drop a column that happens to be constant
+    in it (one customer's CSV has only constant columns).
+    """
+    _require_columns(frame, [c for c in (target, id_column) if c], source)
+    missing = [c for c in numeric + categorical if c not in frame.columns]
+    if missing:
+        raise AnalyticsError(
+            f"{source} lacks column {missing[0]!r} that the model uses"
+        )
+    frame = _index_by(frame.copy(), id_column, source)
+    labels: pd.Series | None = None
+    positive: str | None = None
+    notes: list[str] = []
+    if target:
+        frame, labels, positive, notes = _binary_target(frame, target)
+    typed = pd.DataFrame(index=frame.index)
+    for name in numeric:
+        typed[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    for name in categorical:
+        text = frame[name].astype("string").str.strip()
+        typed[name] = text.mask(text == "").astype(object).where(text.notna(), np.nan)
+    return Dataset(
+        frame=typed,
+        target=labels,
+        numeric=list(numeric),
+        categorical=list(categorical),
+        conversation=[c for c in conversation if c in typed.columns],
+        notes=notes,
+        positive_label=positive,
+    )
+
+
 def _require_columns(frame: pd.DataFrame, wanted: list[str], source: str) -> None:
     missing = [c for c in wanted if c not in frame.columns]
     if missing:

@@ -20,12 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Engine,
     Select,
     Subquery,
-    and_,
     func,
     literal,
     or_,
@@ -75,8 +73,8 @@ class Snapshot:
     cutoff: date
     horizon: int | None = 90
     """Days after the cut-off in which leaving counts as churn; None: no label."""
-    sample_every: int = 1
-    """Keep only customers whose id is a multiple of this (a 1/n sample)."""
+    blocks: tuple[tuple[int, int], ...] | None = None
+    """Only these inclusive customer-id ranges (a sample of blocks); None: all."""
 
     @property
     def start(self) -> datetime:
@@ -137,13 +135,6 @@ CONVERSATION_FEATURES = [f for f in FEATURES if f.startswith(CONVERSATION_PREFIX
 CATEGORICAL = ("language", "plan", "conv_last_sentiment")
 
 
-def _in_range(column: Any, lo: int, hi: int, every: int) -> ColumnElement[bool]:
-    condition: ColumnElement[bool] = column.between(lo, hi)
-    if every > 1:
-        condition = and_(condition, column % every == 0)
-    return condition
-
-
 def _orders(s: Snapshot, lo: int, hi: int) -> Subquery:
     o = Order
     return (
@@ -156,7 +147,7 @@ def _orders(s: Snapshot, lo: int, hi: int) -> Subquery:
             func.sum(o.total).filter(o.placed_at >= s.since(90)).label("spend_90d"),
             func.max(o.placed_at).label("last_order_at"),
         )
-        .where(_in_range(o.customer_id, lo, hi, s.sample_every), o.placed_at < s.start)
+        .where(o.customer_id.between(lo, hi), o.placed_at < s.start)
         .group_by(o.customer_id)
         .subquery("o")
     )
@@ -174,7 +165,7 @@ def _refunds(s: Snapshot, lo: int, hi: int) -> Subquery:
         .select_from(r)
         .join(Order, Order.id == r.order_id)
         .where(
-            _in_range(Order.customer_id, lo, hi, s.sample_every),
+            Order.customer_id.between(lo, hi),
             r.requested_at < s.start,
         )
         .group_by(Order.customer_id)
@@ -193,7 +184,7 @@ def _late(s: Snapshot, lo: int, hi: int) -> Subquery:
         .select_from(sh)
         .join(Order, Order.id == sh.order_id)
         .where(
-            _in_range(Order.customer_id, lo, hi, s.sample_every),
+            Order.customer_id.between(lo, hi),
             sh.delivered_at < s.start,
             sh.delivered_at >= s.since(90),
             late,
@@ -216,7 +207,7 @@ def _payments(s: Snapshot, lo: int, hi: int) -> Subquery:
         .select_from(p)
         .join(Invoice, Invoice.id == p.invoice_id)
         .where(
-            _in_range(Invoice.customer_id, lo, hi, s.sample_every),
+            Invoice.customer_id.between(lo, hi),
             p.attempted_at < s.start,
             p.status == "failed",
         )
@@ -242,7 +233,7 @@ def _subscriptions(s: Snapshot, lo: int, hi: int) -> Subquery:
         .select_from(sub)
         .join(Plan, Plan.id == sub.plan_id)
         .where(
-            _in_range(sub.customer_id, lo, hi, s.sample_every),
+            sub.customer_id.between(lo, hi),
             sub.started_on < s.cutoff,
         )
         .group_by(sub.customer_id)
@@ -265,7 +256,7 @@ def _tickets(s: Snapshot, lo: int, hi: int) -> Subquery:
             .filter(recent, t.priority.in_(("high", "urgent")))
             .label("urgent_tickets_90d"),
         )
-        .where(_in_range(t.customer_id, lo, hi, s.sample_every), t.created_at < s.start)
+        .where(t.customer_id.between(lo, hi), t.created_at < s.start)
         .group_by(t.customer_id)
         .subquery("t")
     )
@@ -290,7 +281,7 @@ def _conversations(s: Snapshot, lo: int, hi: int) -> Subquery:
             .filter(recent, c.outcome == "abandoned")
             .label("conv_abandoned_90d"),
         )
-        .where(_in_range(c.customer_id, lo, hi, s.sample_every), c.started_at < s.start)
+        .where(c.customer_id.between(lo, hi), c.started_at < s.start)
         .group_by(c.customer_id)
         .subquery("c")
     )
@@ -322,7 +313,7 @@ def _messages(s: Snapshot, lo: int, hi: int) -> Subquery:
         .select_from(m)
         .join(Conversation, Conversation.id == m.conversation_id)
         .where(
-            _in_range(Conversation.customer_id, lo, hi, s.sample_every),
+            Conversation.customer_id.between(lo, hi),
             m.created_at < s.start,
             m.sender == "user",
         )
@@ -347,7 +338,7 @@ def _last_sentiment(s: Snapshot, lo: int, hi: int) -> Subquery:
         .select_from(m)
         .join(Conversation, Conversation.id == m.conversation_id)
         .where(
-            _in_range(Conversation.customer_id, lo, hi, s.sample_every),
+            Conversation.customer_id.between(lo, hi),
             m.created_at < s.start,
             m.sender == "user",
             m.sentiment.is_not(None),
@@ -374,7 +365,7 @@ def _feedback(s: Snapshot, lo: int, hi: int) -> Subquery:
             .filter(recent, f.sentiment == "negative")
             .label("conv_negative_feedback_90d"),
         )
-        .where(_in_range(f.customer_id, lo, hi, s.sample_every), f.created_at < s.start)
+        .where(f.customer_id.between(lo, hi), f.created_at < s.start)
         .group_by(f.customer_id)
         .subquery("f")
     )
@@ -421,7 +412,7 @@ def feature_statement(snapshot: Snapshot, lo: int, hi: int) -> Select[Any]:
         select(*columns)
         .select_from(source)
         .where(
-            _in_range(c.id, lo, hi, snapshot.sample_every),
+            c.id.between(lo, hi),
             c.signup_date < snapshot.cutoff,
             c.erased_at.is_(None),
             or_(c.churned_on.is_(None), c.churned_on > snapshot.cutoff),
@@ -463,8 +454,10 @@ def iter_feature_chunks(
     """Feature frames, one per customer-id range, computed by the database.
 
     `advance` is called with the number of ids each range covered (a progress bar).
+    A snapshot with `blocks` reads only those id ranges (a cheap sample: the
+    database never scans the rest).
     """
-    for lo, hi in id_ranges(bind, chunk_size):
+    for lo, hi in snapshot.blocks or id_ranges(bind, chunk_size):
         statement = feature_statement(snapshot, lo, hi)
         frames = []
         with connect(bind) as connection:

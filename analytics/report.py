@@ -8,6 +8,7 @@ masked before it is written anywhere (`mask_name`, `mask_email`, `mask_phone`).
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import itertools
 import json
@@ -22,18 +23,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-# Chinese topic words need a CJK font; matplotlib falls back along this list.
-plt.rcParams["font.sans-serif"] = [
-    "DejaVu Sans",
-    "WenQuanYi Micro Hei",
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "SimHei",
-]
+CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC")
+CJK_FILES = ("wqy-microhei.ttc", "wqy-zenhei.ttc", "NotoSansCJK-Regular.ttc")
 from jinja2 import Environment, StrictUndefined  # noqa: E402
 
 from analytics.churn import TITLES  # noqa: E402
 from analytics.features import FEATURES  # noqa: E402
+from analytics.topics import CJK  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +71,35 @@ def mask_id(value: str) -> str:
     return text[:2] + "*" * (len(text) - 4) + text[-2:]
 
 
+@functools.cache
+def cjk_font() -> str | None:
+    """A font family that has Chinese glyphs, registering a system one if needed."""
+    from matplotlib import font_manager
+
+    names = {font.name for font in font_manager.fontManager.ttflist}
+    for family in CJK_FAMILIES:
+        if family in names:
+            return family
+    for folder in (Path("/usr/share/fonts"), Path("/usr/local/share/fonts")):
+        for name in CJK_FILES:
+            for path in folder.rglob(name) if folder.is_dir() else ():
+                font_manager.fontManager.addfont(str(path))
+                return str(font_manager.FontProperties(fname=str(path)).get_name())
+    return None
+
+
+def _labels(labels: list[str]) -> list[str]:
+    """Labels as they are, or numbered when they need a CJK font that is missing."""
+    if not any(CJK.search(label) for label in labels) or cjk_font():
+        return labels
+    return [f"topic {i + 1}" for i in range(len(labels))]
+
+
 # --- plots ----------------------------------------------------------------------------
 
 
 def _png(figure: Any) -> str:
+    """The figure as a PNG data URI (and closed)."""
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         # Without a CJK font Chinese labels show as boxes; the tables carry the words.
@@ -90,6 +111,9 @@ def _png(figure: Any) -> str:
 
 
 def _axes(width: float = 6.0, height: float = 3.6) -> tuple[Any, Any]:
+    family = cjk_font()
+    # a list of families: matplotlib takes each glyph from the first that has it
+    plt.rcParams["font.family"] = ["DejaVu Sans", *([family] if family else [])]
     figure, axes = plt.subplots(figsize=(width, height))
     axes.grid(alpha=0.3)
     return figure, axes
@@ -125,7 +149,13 @@ def plot_curves(models: list[dict[str, Any]], kind: str) -> str:
         axes.set_xlabel("recall")
         axes.set_ylabel("precision")
     else:
-        axes.plot([0, 1], [0, 1], "k--", lw=0.8)
+        top = max(
+            max(max(m["holdout"]["curves"][kind][i]) for i in (0, 1)) for m in models
+        )
+        limit = min(1.0, 1.15 * top)
+        axes.plot([0, limit], [0, limit], "k--", lw=0.8)
+        axes.set_xlim(0, limit)
+        axes.set_ylim(0, limit)
         axes.set_xlabel("predicted churn probability")
         axes.set_ylabel("observed churn rate")
     axes.legend(fontsize=8)
@@ -222,7 +252,8 @@ def plot_trends(rows: list[dict[str, Any]]) -> str:
 def plot_topic_trend(trend: dict[str, Any]) -> str:
     figure, axes = _axes(6.5, 3.4)
     series = sorted(trend["series"].items(), key=lambda kv: -sum(kv[1]))[:5]
-    for color, (label, counts) in zip(COLORS, series, strict=False):
+    labels = _labels([label for label, _ in series])
+    for color, label, (_, counts) in zip(COLORS, labels, series, strict=False):
         axes.plot(trend["months"], counts, marker="o", color=color, label=label)
     axes.tick_params(axis="x", rotation=60, labelsize=7)
     axes.set_ylabel("texts")
@@ -462,7 +493,9 @@ one-hot categories, then the estimator), tuned by a randomized search
 training rows, then judged once on {{ "{:,}".format(evaluation["test_rows"]) }} holdout
 rows ({{ evaluation["holdout"] }}). F1 and recall flag the riskiest
 {{ evaluation["models"][0]["holdout"]["threshold_share"] | pct }}
-of customers as churners, the training churn rate.</p>
+of customers as churners, the training churn rate (a threshold set without looking at
+the holdout's answers; when the holdout churns at that same rate, as many customers
+are flagged as actually leave, so precision, recall and F1 come out equal).</p>
 <table><tr><th class="l">model</th><th>CV ROC-AUC (95% CI)</th><th>holdout ROC-AUC</th>
 <th>PR-AUC</th><th>F1</th><th>recall</th><th>top-decile lift</th><th>Brier</th></tr>
 {% for m in evaluation["models"] %}<tr><td class="l">{{ m["title"] }}</td>

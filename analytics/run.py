@@ -27,13 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from threadpoolctl import threadpool_limits
 
 from analytics import AnalyticsError, churn, clv, segmentation, topics
-from analytics.dataset import Dataset, load_csv, read_csv
+from analytics.dataset import Dataset, for_model, load_csv, read_csv
 from analytics.features import (
     CHUNK_SIZE,
     ID,
     TARGET,
     Snapshot,
     default_as_of,
+    id_ranges,
     iter_feature_chunks,
     load_features,
     to_dataset,
@@ -135,19 +136,48 @@ def eligible(engine: Engine, cutoff: date) -> int:
 
 
 def snapshot(
-    engine: Engine, config: RunConfig, cutoff: date, use: str, *, labelled: bool = True
+    engine: Engine,
+    config: RunConfig,
+    cutoff: date,
+    use: str,
+    *,
+    labelled: bool = True,
+    salt: int = 0,
 ) -> pd.DataFrame:
-    """Features at `cutoff`, thinned by id to about `max_rows` customers."""
+    """Features at `cutoff` for about `max_rows` customers.
+
+    A larger CRM is sampled by random blocks of customer ids (seeded; `salt` picks
+    different blocks), so the database reads only those blocks.
+    """
     count = eligible(engine, cutoff)
-    every = max(1, math.ceil(count / config.max_rows))
-    shot = Snapshot(cutoff, config.horizon if labelled else None, every)
-    _, high = _id_span(engine)
-    advance = config.progress(f"features {use} ({cutoff})", high)
+    low, high = _id_span(engine)
+    blocks = sample_blocks(low, high, count, config.max_rows, config.seed + salt)
+    shot = Snapshot(cutoff, config.horizon if labelled else None, blocks)
+    covered = sum(b - a + 1 for a, b in blocks) if blocks else high - low + 1
+    advance = config.progress(f"features {use} ({cutoff})", covered)
     frame = load_features(engine, shot, chunk_size=config.chunk_size, advance=advance)
-    logger.info(
-        "%s snapshot at %s: %d customers (1 in %d)", use, cutoff, len(frame), every
-    )
+    logger.info("%s snapshot at %s: %d of %d customers", use, cutoff, len(frame), count)
     return frame
+
+
+BLOCK = 1_000
+
+
+def sample_blocks(
+    low: int, high: int, eligible_count: int, wanted: int, seed: int
+) -> tuple[tuple[int, int], ...] | None:
+    """Random id blocks holding about `wanted` eligible customers; None: take all."""
+    span = high - low + 1
+    if eligible_count <= wanted or span <= 0:
+        return None
+    per_block = BLOCK * eligible_count / span
+    total = math.ceil(span / BLOCK)
+    need = min(total, math.ceil(wanted / max(per_block, 1e-9)))
+    chosen = np.sort(np.random.default_rng(seed).choice(total, need, replace=False))
+    return tuple(
+        (low + int(b) * BLOCK, min(high, low + int(b) * BLOCK + BLOCK - 1))
+        for b in chosen
+    )
 
 
 def _id_span(engine: Engine) -> tuple[int, int]:
@@ -389,7 +419,7 @@ def crm_train(engine: Engine, config: RunConfig) -> dict[str, Any]:
     test_cut = today - timedelta(days=config.horizon)
     train_cut = test_cut - timedelta(days=config.horizon)
     train_frame = snapshot(engine, config, train_cut, "training")
-    test_frame = snapshot(engine, config, test_cut, "holdout")
+    test_frame = snapshot(engine, config, test_cut, "holdout", salt=1)
     train = to_dataset(train_frame)
     test = to_dataset(test_frame, like=train)
     advance = config.progress("churn models", len(config.churn.models))
@@ -472,9 +502,12 @@ def crm_evaluate(
             f"(data ends {today}); "
             "pick an earlier --cutoff"
         )
-    frame = snapshot(engine, config, day, "evaluation")
-    data = to_dataset(frame)
-    return evaluate_saved(model, data, config, f"CRM snapshot at {day}")
+    frame = snapshot(engine, config, day, "evaluation", salt=2)
+    what = f"CRM snapshot at {day}"
+    data = model_data(model, frame, target=TARGET, id_column=ID, source=what)
+    if str(day) == str(model.details.get("cutoff")):
+        what += " (the snapshot the model was fitted on: optimistic figures)"
+    return evaluate_saved(model, data, config, what)
 
 
 def evaluate_saved(
@@ -598,7 +631,7 @@ def crm_clv(
     predicted = clv.predict(
         model, summary, months=config.clv_months, monthly_discount=rate
     )
-    revenue = _revenue(engine, today)
+    revenue = _revenue(engine, today, config.chunk_size)
     table = revenue.join(predicted, how="left")
     fallback = (
         float(table["churn_score"].mean())
@@ -619,56 +652,63 @@ def crm_clv(
     return result
 
 
-def _revenue(engine: Engine, today: date) -> pd.DataFrame:
-    """Per active customer: monthly fee, mean monthly order spend (a year), score."""
-    start = datetime.combine(today, datetime.min.time())
-    year = start - timedelta(days=365)
-    c, s, o = Customer, Subscription, Order
-    fees = (
-        select(s.customer_id.label("cid"), func.sum(s.monthly_price).label("fee"))
-        .where(
-            s.started_on < today, or_(s.cancelled_on.is_(None), s.cancelled_on >= today)
-        )
-        .group_by(s.customer_id)
-        .subquery()
-    )
-    spend = (
-        select(o.customer_id.label("cid"), func.sum(o.total).label("spend"))
-        .where(o.placed_at >= year, o.placed_at < start)
-        .group_by(o.customer_id)
-        .subquery()
-    )
-    statement = (
-        select(c.id, c.segment, c.churn_score, fees.c.fee, spend.c.spend)
-        .outerjoin(fees, fees.c.cid == c.id)
-        .outerjoin(spend, spend.c.cid == c.id)
-        .where(
-            c.erased_at.is_(None),
-            or_(c.churned_on.is_(None), c.churned_on > today),
-            c.signup_date < today,
-        )
-    )
+def _revenue(engine: Engine, today: date, chunk_size: int) -> pd.DataFrame:
+    """Per active customer: monthly fee, mean monthly order spend (a year), score.
+
+    One query per customer-id range, like the features.
+    """
     frames = []
-    with engine.connect() as connection:
-        result = connection.execute(
-            statement, execution_options={"stream_results": True, "yield_per": 50_000}
+    for lo, hi in id_ranges(engine, chunk_size):
+        with engine.connect() as connection:
+            rows = connection.execute(_revenue_statement(today, lo, hi)).all()
+        frames.append(
+            pd.DataFrame(rows, columns=["id", "segment", "churn_score", "fee", "spend"])
         )
-        for rows in result.partitions():
-            frames.append(
-                pd.DataFrame(
-                    rows, columns=["id", "segment", "churn_score", "fee", "spend"]
-                )
-            )
+    columns = ["segment", "churn_score", "fee", "spend"]
     table = (
         pd.concat(frames, ignore_index=True).set_index("id")
         if frames
-        else pd.DataFrame(columns=["segment", "churn_score", "fee", "spend"])
+        else pd.DataFrame(columns=columns)
     )
     table["churn_score"] = pd.to_numeric(table["churn_score"]).astype(float)
     fee = pd.to_numeric(table.pop("fee")).astype(float).fillna(0.0)
     spend = pd.to_numeric(table.pop("spend")).astype(float).fillna(0.0)
     table["monthly_revenue"] = fee + spend / 12
     return table
+
+
+def _revenue_statement(today: date, lo: int, hi: int) -> Any:
+    start = datetime.combine(today, datetime.min.time())
+    year = start - timedelta(days=365)
+    c, s, o = Customer, Subscription, Order
+    fees = (
+        select(s.customer_id.label("cid"), func.sum(s.monthly_price).label("fee"))
+        .where(
+            s.customer_id.between(lo, hi),
+            s.started_on < today,
+            or_(s.cancelled_on.is_(None), s.cancelled_on >= today),
+        )
+        .group_by(s.customer_id)
+        .subquery()
+    )
+    spend = (
+        select(o.customer_id.label("cid"), func.sum(o.total).label("spend"))
+        .where(o.customer_id.between(lo, hi), o.placed_at >= year, o.placed_at < start)
+        .group_by(o.customer_id)
+        .subquery()
+    )
+    return (
+        select(c.id, c.segment, c.churn_score, fees.c.fee, spend.c.spend)
+        .outerjoin(fees, fees.c.cid == c.id)
+        .outerjoin(spend, spend.c.cid == c.id)
+        .where(
+            c.id.between(lo, hi),
+            c.erased_at.is_(None),
+            or_(c.churned_on.is_(None), c.churned_on > today),
+            c.signup_date < today,
+        )
+        .order_by(c.id)
+    )
 
 
 def clv_result(
@@ -891,13 +931,34 @@ def csv_evaluate(
     conversation_prefix: str | None,
 ) -> dict[str, Any]:
     model = churn.load(model_path, config.models_dir)
-    data = load_csv(
-        path,
+    data = model_data(
+        model, read_csv(path), target=target, id_column=id_column, source=str(path)
+    )
+    if conversation_prefix:
+        data.conversation = [
+            c for c in data.features if c.startswith(conversation_prefix)
+        ]
+    return evaluate_saved(model, data, config, str(path))
+
+
+def model_data(
+    model: churn.ChurnModel,
+    frame: pd.DataFrame,
+    *,
+    target: str | None,
+    id_column: str,
+    source: str,
+) -> Dataset:
+    """`frame` typed for `model`: its columns, its numeric/categorical split."""
+    return for_model(
+        frame,
+        numeric=model.numeric,
+        categorical=model.categorical,
         target=target,
         id_column=id_column,
-        conversation_prefix=conversation_prefix,
+        conversation=model.conversation,
+        source=source,
     )
-    return evaluate_saved(model, data, config, str(path))
 
 
 def csv_score(
@@ -905,15 +966,11 @@ def csv_score(
 ) -> dict[str, Any]:
     """Churn scores for every row of the CSV, written to `output`."""
     model = churn.load(model_path, config.models_dir)
-    frame = read_csv(path)
-    data = (
-        load_csv(path, target=None, id_column=id_column) if id_column in frame else None
+    data = model_data(
+        model, read_csv(path), target=None, id_column=id_column, source=str(path)
     )
-    if data is None:
-        raise AnalyticsError(f"{path} has no column {id_column!r}")
-    scored = data.frame.reindex(columns=model.features)
     with threadpool_limits(limits=config.churn.n_jobs):
-        scores = model.score(_typed_like(scored, model))
+        scores = model.score(data.frame)
     out = pd.DataFrame({"churn_score": scores}, index=data.frame.index)
     output.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(output, index_label=id_column)
@@ -930,16 +987,6 @@ def csv_score(
     }
     write_json(config.workdir, "scores", result)
     return result
-
-
-def _typed_like(frame: pd.DataFrame, model: churn.ChurnModel) -> pd.DataFrame:
-    """Columns the model saw as numbers coerced to numbers (unknown text -> missing)."""
-    prepare = model.pipeline.named_steps["prepare"]
-    numeric = list(prepare.transformers_[0][2])
-    frame = frame.copy()
-    for column in numeric:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    return frame
 
 
 def csv_clv(

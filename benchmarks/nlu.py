@@ -1,7 +1,7 @@
 """Train an NLU pipeline on a data set and measure it; the last line is JSON.
 
     python benchmarks/nlu.py --train TRAIN.csv --test TEST.csv [--config FILE]
-                             [--baseline] [--oos-label oos]
+                             [--baseline] [--oos-label oos] [--extra-train PATH]
 
 CSV (or TSV) files have the columns ``text,label`` (``sentence``/``review`` and
 ``category``/``intent`` are accepted too); a label ``oos`` means out of scope.
@@ -23,6 +23,7 @@ import csv
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -100,7 +101,7 @@ def read_table(path: Path) -> list[tuple[str, str]]:
                 f"{path}: needs a text column {TEXT_COLUMNS} and a label column "
                 f"{LABEL_COLUMNS}; found {header}"
             )
-        names = dict(zip(header, reader.fieldnames or []))
+        names = dict(zip(header, reader.fieldnames or [], strict=True))
         rows = [
             (row[names[text_col]].strip(), row[names[label_col]].strip())
             for row in reader
@@ -168,18 +169,22 @@ def test_examples(path: Path) -> list[Example]:
     return examples
 
 
-def train(config: Path, data: Path, workdir: Path) -> tuple[str, float]:
+def train(config: Path, paths: list[Path], workdir: Path) -> tuple[str, float]:
     """Trains an NLU model with an empty cache; returns its path and seconds.
 
-    Rasa YAML is passed as it is: writing loaded data back to YAML would merge
-    each intent's blocks and lose their different `metadata` (sentiment).
+    Rasa YAML files are copied as they are: writing loaded data back to YAML
+    would merge each intent's blocks and lose their different `metadata`.
     """
     from rasa.model_training import train_nlu
 
-    if is_table(data):
-        nlu_file = workdir / "train.yml"
-        load_training_data(data).persist_nlu(str(nlu_file))
-        data = nlu_file
+    data = workdir / "train"
+    data.mkdir()
+    for index, path in enumerate(paths):
+        if is_table(path):
+            load_training_data(path).persist_nlu(str(data / f"{index:03d}.yml"))
+            continue
+        for number, file in enumerate(rasa_files(path)):
+            shutil.copyfile(file, data / f"{index:03d}_{number:03d}_{file.name}")
     os.environ["RASA_CACHE_DIRECTORY"] = str(workdir / "cache")
     started = time.perf_counter()
     model = train_nlu(str(config), str(data), str(workdir / "models"))
@@ -249,7 +254,7 @@ def entity_scores(
 ) -> dict[str, Any]:
     """Exact span-and-type precision, recall and F1, per entity and overall."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for example, parsed in zip(examples, results):
+    for example, parsed in zip(examples, results, strict=True):
         gold = set(example.entities)
         found = {
             (e["start"], e["end"], e["entity"])
@@ -287,7 +292,7 @@ def fallback_curve(
     rows = []
     pairs = [
         (raw_confidence(parsed), guess == example.label)
-        for example, parsed, guess in zip(examples, results, predicted)
+        for example, parsed, guess in zip(examples, results, predicted, strict=True)
     ]
     right = [conf for conf, ok in pairs if ok]
     wrong = [conf for conf, ok in pairs if not ok]
@@ -308,16 +313,17 @@ def _share(values: list[float], threshold: float) -> float:
 
 def evaluate(
     config: Path,
-    train_path: Path,
+    train_paths: list[Path],
     test_path: Path,
     oos_label: str,
     predictions: Path | None = None,
 ) -> dict[str, Any]:
     """Trains the pipeline of config and measures it on the test examples."""
-    training_data = load_training_data(train_path)
+    parts = [load_training_data(path) for path in train_paths]
+    training_data = parts[0].merge(*parts[1:])
     examples = test_examples(test_path)
     with tempfile.TemporaryDirectory(prefix="kefu-nlu-bench-") as tmp:
-        model, seconds = train(config, train_path, Path(tmp))
+        model, seconds = train(config, train_paths, Path(tmp))
         results, millis = parse_all(model, [e.text for e in examples])
     if predictions is not None:
         write_predictions(predictions, examples, results)
@@ -331,7 +337,7 @@ def evaluate(
         "macro_f1": round(macro_f1(truth, predicted), 4),
     }
     if has_oos:
-        oos = [p for t, p in zip(truth, predicted) if t == oos_label]
+        oos = [p for t, p in zip(truth, predicted, strict=True) if t == oos_label]
         report["oos_recall"] = round(sum(p == oos_label for p in oos) / len(oos), 4)
     report.update(
         {
@@ -352,15 +358,19 @@ def write_predictions(
 ) -> None:
     """One JSON line per test example: the gold label and the parse result."""
     with path.open("w", encoding="utf-8") as handle:
-        for example, parsed in zip(examples, results):
-            row = {"gold": example.label, "group": example.group,
-                   "gold_entities": example.entities,
-                   "gold_sentiment": example.sentiment, "parsed": parsed}
+        for example, parsed in zip(examples, results, strict=True):
+            row = {
+                "gold": example.label,
+                "group": example.group,
+                "gold_entities": example.entities,
+                "gold_sentiment": example.sentiment,
+                "parsed": parsed,
+            }
             handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
 def _accuracy(truth: list[str], predicted: list[str]) -> float:
-    return sum(t == p for t, p in zip(truth, predicted)) / len(truth)
+    return sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
 
 
 def _rasa_extras(
@@ -388,7 +398,7 @@ def _rasa_extras(
     }
     sentiments = [
         (e.sentiment, (r.get("sentiment") or {}).get("label"))
-        for e, r in zip(examples, results)
+        for e, r in zip(examples, results, strict=True)
     ]
     if any(found for _, found in sentiments):
         truth = [t or "neutral" for t, _ in sentiments]
@@ -396,7 +406,9 @@ def _rasa_extras(
         extras["sentiment_accuracy"] = round(_accuracy(truth, guess), 4)
         extras["sentiment_macro_f1"] = round(macro_f1(truth, guess), 4)
     errors = Counter(
-        f"{e.label} -> {p}" for e, p in zip(examples, predicted) if e.label != p
+        f"{e.label} -> {p}"
+        for e, p in zip(examples, predicted, strict=True)
+        if e.label != p
     )
     extras["top_confusions"] = dict(errors.most_common(10))
     return extras
@@ -416,6 +428,13 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train", type=Path, required=True)
+    parser.add_argument(
+        "--extra-train",
+        type=Path,
+        action="append",
+        default=[],
+        help="more Rasa YAML training data, e.g. var/nlu (the catalog lookup)",
+    )
     parser.add_argument("--test", type=Path, required=True)
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
     parser.add_argument("--baseline", action="store_true")
@@ -426,19 +445,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quiet_rasa()
 
-    train_path, test_path = args.train.resolve(), args.test.resolve()
+    train_paths = [p.resolve() for p in [args.train, *args.extra_train]]
+    test_path = args.test.resolve()
     config = args.config.resolve()
     predictions = args.predictions.resolve() if args.predictions else None
     # relative paths inside the config (the jieba dictionary) are project-relative
     os.chdir(config.parent)
-    ours = evaluate(config, train_path, test_path, args.oos_label, predictions)
+    ours = evaluate(config, train_paths, test_path, args.oos_label, predictions)
     if not args.baseline:
         print(json.dumps(ours, ensure_ascii=False))
         return 0
     with tempfile.TemporaryDirectory(prefix="kefu-baseline-") as tmp:
         baseline_config = Path(tmp) / "config.yml"
         baseline_config.write_text(RASA_DEFAULT_CONFIG, encoding="utf-8")
-        baseline = evaluate(baseline_config, train_path, test_path, args.oos_label)
+        baseline = evaluate(baseline_config, train_paths, test_path, args.oos_label)
     print(json.dumps({"ours": ours, "baseline": baseline}, ensure_ascii=False))
     return 0
 

@@ -93,11 +93,13 @@ def run(
             predicted.append((parsed.get("sentiment") or {}).get("label", ""))
     truth = [label for _, label in test_rows]
     report: dict[str, Any] = {
-        "accuracy": round(sum(t == p for t, p in zip(truth, predicted)) / len(truth), 4),
+        "accuracy": round(
+            sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth), 4
+        ),
         "macro_f1": round(macro_f1(truth, predicted), 4),
     }
     if "oos" in truth:
-        oos = [p for t, p in zip(truth, predicted) if t == "oos"]
+        oos = [p for t, p in zip(truth, predicted, strict=True) if t == "oos"]
         report["oos_recall"] = round(sum(p == "oos" for p in oos) / len(oos), 4)
     report.update(
         {

@@ -2,14 +2,22 @@
 answer a customer with a 500 or with silence.
 
 * Bad requests get a clear 4xx: malformed JSON or UTF-8, no `sender`, no `message`,
-  a message that is too long.
+  a message that is empty once control characters are removed (the NLU pipeline has
+  no features for it and raises), a message that is too long, a message that
+  triggers a staff-only intent (`/EXTERNAL_...`).
 * When the action server is unreachable (Rasa logs the failed action and carries on
   with no reply) or Rasa raises while handling a message, the customer hears
   "Sorry, I can't look that up right now…" in the language of their message.
+* When the tracker store (the database) is unreachable, Rasa 3.6's
+  `FailSafeTrackerStore` would carry on with an empty in-memory tracker: the customer
+  becomes a stranger, and the messages it acknowledges are lost when the database
+  comes back. The channels make it raise instead, so the customer hears the apology
+  and nothing is acknowledged that was not stored.
 * socket.io: python-socketio 5 made `AsyncServer.enter_room` a coroutine; Rasa 3.6
   calls it without `await`, so with `session_persistence` the browser never joined
   its session's room and never got a reply. `session_request` is re-registered here
-  with the await.
+  with the await. Rasa 3.6's socket.io output also raised on every custom payload
+  (the rating prompt); ours sends it. Malformed packets are dropped with a warning.
 
 Use them in credentials.yml as `bot.channels.RestInput` and
 `bot.channels.SocketIOInput`; their names stay "rest" and "socketio", so URLs
@@ -35,7 +43,8 @@ from rasa.core.channels.channel import (
     OutputChannel,
     UserMessage,
 )
-from sanic import Blueprint, response
+from rasa.core.tracker_store import FailSafeTrackerStore
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -55,6 +64,11 @@ TOO_LONG = {
     f"{MAX_MESSAGE_CHARS} characters.",
     "zh": f"抱歉，消息太长了，请控制在 {MAX_MESSAGE_CHARS} 个字符以内。",
 }
+
+STAFF_ONLY_INTENT = re.compile(r"\s*/\s*EXTERNAL_", re.IGNORECASE)
+"""`/EXTERNAL_agent_message{...}` would make the bot relay a fake agent message and
+`/EXTERNAL_handoff_released` end a handoff: only staff send these, through Rasa's
+trigger_intent API, never as customer text."""
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -114,6 +128,31 @@ def _watching() -> Iterator[list[str]]:
         _failures.reset(token)
 
 
+# --- no in-memory fallback for the tracker store -----------------------------------
+
+
+class TrackerStoreUnavailable(RuntimeError):
+    """The tracker store failed; the message was not processed or not stored."""
+
+
+def _refuse_fallback(error: Exception) -> None:
+    first = str(error).strip().splitlines()
+    raise TrackerStoreUnavailable(first[0] if first else type(error).__name__)
+
+
+def refuse_tracker_fallback(app: Sanic | None) -> None:
+    """Make the agent's `FailSafeTrackerStore` raise instead of falling back.
+
+    Its documented `on_tracker_store_error` callback is called on every failed
+    retrieve or save; raising there ends the message (the channel apologises).
+    """
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    while isinstance(store, FailSafeTrackerStore):
+        store._on_tracker_store_error = _refuse_fallback
+        store = store._tracker_store
+
+
 async def handle_politely(
     on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
 ) -> None:
@@ -122,6 +161,13 @@ async def handle_politely(
     with _watching() as failures:
         try:
             await on_new_message(message)
+        except TrackerStoreUnavailable as error:
+            logger.error(
+                "tracker store unavailable for sender %s: %s", message.sender_id, error
+            )
+            failures.append("tracker store unavailable")
+            if isinstance(output, CollectingOutputChannel):
+                output.messages.clear()  # nothing of it was stored
         except Exception:
             logger.exception(
                 "handling a message from sender %s failed", message.sender_id
@@ -152,6 +198,8 @@ def parse_rest_body(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
         raise BadRequest("the body is not valid UTF-8") from None
     except json.JSONDecodeError as error:
         raise BadRequest(f"the body is not valid JSON ({error.msg})") from None
+    except RecursionError:
+        raise BadRequest("the body is nested too deeply") from None
     if not isinstance(payload, dict):
         raise BadRequest("the body must be a JSON object")
     sender, text = payload.get("sender"), payload.get("message")
@@ -170,7 +218,12 @@ def parse_rest_body(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
     metadata = payload.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest('"metadata" must be a JSON object')
-    return sender, clean_text(text), metadata
+    cleaned = clean_text(text)
+    if not cleaned.strip():
+        raise BadRequest('"message" is empty')
+    if STAFF_ONLY_INTENT.match(cleaned):
+        raise BadRequest('"message" may not trigger a staff-only intent')
+    return sender, cleaned, metadata
 
 
 class RestInput(rest.RestInput):
@@ -192,6 +245,7 @@ class RestInput(rest.RestInput):
                 sender, text, metadata = parse_rest_body(request.body or b"")
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=error.status)
+            refuse_tracker_fallback(request.app)
             collector = CollectingOutputChannel()
             message = UserMessage(
                 text,
@@ -209,6 +263,20 @@ class RestInput(rest.RestInput):
 # --- socket.io ------------------------------------------------------------------------
 
 
+class SocketIOOutput(socketio.SocketIOOutput):
+    """Rasa's socket.io output, with custom payloads that reach the widget.
+
+    Rasa 3.6 spreads a custom payload into `AsyncServer.emit(**payload)`, which
+    raises TypeError for any key that is not one of emit's arguments: the rating
+    prompt's `{"rating_prompt": true}` failed the whole turn (and its tracker save).
+    """
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        await self._send_message(recipient_id, json_message)
+
+
 class SocketIOInput(socketio.SocketIOInput):
     """Rasa's socket.io channel, working with python-socketio 5 and failing politely."""
 
@@ -219,8 +287,13 @@ class SocketIOInput(socketio.SocketIOInput):
         hooks = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None
+        server: dict[str, Sanic] = {}
 
-        async def session_request(sid: str, data: Any) -> None:
+        @hooks.listener("after_server_start")
+        async def remember_app(app: Sanic, _: Any) -> None:
+            server["app"] = app
+
+        async def session_request(sid: str, data: Any = None, *_: Any) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None
             if not isinstance(session_id, str) or not 0 < len(session_id) <= 128:
                 session_id = uuid.uuid4().hex
@@ -230,7 +303,7 @@ class SocketIOInput(socketio.SocketIOInput):
                 "session_confirm", session_id, room=sid, namespace=self.namespace
             )
 
-        async def user_message(sid: str, data: Any) -> None:
+        async def user_message(sid: str, data: Any = None, *_: Any) -> None:
             message = self.user_message(sid, data)
             if message is None:
                 return
@@ -238,6 +311,7 @@ class SocketIOInput(socketio.SocketIOInput):
                 reply = TOO_LONG[message_language(message.text or "")]
                 await message.output_channel.send_text_message(message.sender_id, reply)
                 return
+            refuse_tracker_fallback(server.get("app"))
             await handle_politely(on_new_message, message)
 
         async def disconnect(sid: str, reason: Any = None) -> None:
@@ -246,6 +320,7 @@ class SocketIOInput(socketio.SocketIOInput):
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, user_message, namespace=self.namespace)
         sio.on("disconnect", disconnect, namespace=self.namespace)
+        _drop_malformed_packets()
         return hooks
 
     def user_message(self, sid: str, data: Any) -> UserMessage | None:
@@ -260,6 +335,13 @@ class SocketIOInput(socketio.SocketIOInput):
                 return None
         else:
             sender = sid
+        text = clean_text(data.get("message", ""))
+        if not text.strip():
+            logger.warning("ignored an empty socket.io message from %s", sid)
+            return None
+        if STAFF_ONLY_INTENT.match(text):
+            logger.warning("ignored a staff-only intent sent by %s", sid)
+            return None
         metadata = data.get(self.metadata_key) or {}
         if isinstance(metadata, str):
             try:
@@ -270,9 +352,35 @@ class SocketIOInput(socketio.SocketIOInput):
             metadata = {}
         assert self.sio is not None
         return UserMessage(
-            clean_text(data.get("message", "")),
-            socketio.SocketIOOutput(self.sio, self.bot_message_evt),
+            text,
+            SocketIOOutput(self.sio, self.bot_message_evt),
             sender,
             input_channel=self.name(),
             metadata=metadata,
         )
+
+
+class _MalformedPacketFilter(logging.Filter):
+    """python-engineio logs a traceback for every malformed packet a client sends
+    (broken JSON, an unknown packet type, binary data nobody announced). One warning
+    line says enough, and no client can fill the log with tracebacks."""
+
+    NOTES = ("message async handler error", "Unknown receive error")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in self.NOTES and record.exc_info and record.exc_info[1]:
+            error = record.exc_info[1]
+            record.msg = "dropped a malformed socket.io packet: %s: %s"
+            record.args = (type(error).__name__, str(error)[:200])
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_packet_filter = _MalformedPacketFilter()
+
+
+def _drop_malformed_packets() -> None:
+    engineio_logger = logging.getLogger("engineio.server")
+    if _packet_filter not in engineio_logger.filters:
+        engineio_logger.addFilter(_packet_filter)

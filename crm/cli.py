@@ -53,6 +53,9 @@ def seed(
     if_empty: Annotated[
         bool, typer.Option(help="Do nothing if the CRM already has customers.")
     ] = False,
+    replace: Annotated[
+        bool, typer.Option(help="Empty the CRM's tables first (keeps staff users).")
+    ] = False,
 ) -> None:
     """Fill the CRM with a deterministic demo shop."""
     from crm.seed import seed_demo
@@ -68,7 +71,9 @@ def seed(
     except ValueError:
         fail(f"--as-of {as_of!r} is not a date like 2026-11-01")
     try:
-        rows = seed_demo(engine, customers=customers, seed=seed, as_of=day)
+        rows = seed_demo(
+            engine, customers=customers, seed=seed, as_of=day, replace=replace
+        )
     except ValueError as error:
         fail(str(error))
     typer.echo(", ".join(f"{table} {count}" for table, count in rows.items()))
@@ -94,10 +99,12 @@ def export_catalog(
     ),
 ) -> None:
     """Write the CRM's product names as a Rasa lookup table for the next training."""
+    from sqlalchemy.orm import Session
+
     from crm.nlu_export import write_catalog_lookup
 
-    engine = _checked_engine()
-    count = write_catalog_lookup(engine, out)
+    with Session(_checked_engine()) as session:
+        count = write_catalog_lookup(out, session=session)
     typer.echo(f"{count} product names written to {out}")
 
 
@@ -144,6 +151,29 @@ def ingest(
         if not follow:
             return
         time.sleep(interval)
+
+
+@app.command("erase-customer")
+def erase_customer_command(
+    customer_id: int,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
+) -> None:
+    """Erase one customer everywhere: CRM, conversation log, feedback, tickets, and
+    Rasa's tracker store."""
+    from sqlalchemy.orm import Session
+
+    from crm.erasure import erase_customer
+    from crm.queries import NotFound
+
+    engine = _checked_engine()
+    if not yes:
+        typer.confirm(f"Erase customer {customer_id} for good?", abort=True)
+    try:
+        with Session(engine) as session, session.begin():
+            counts = erase_customer(session, customer_id=customer_id)
+    except NotFound as error:
+        fail(str(error))
+    typer.echo(", ".join(f"{table} {n}" for table, n in counts.items() if n))
 
 
 @app.command("check")

@@ -33,12 +33,13 @@ def tracker_store(database_url: str) -> dict[str, Any]:
 
 
 def lock_store(redis_url: str | None) -> dict[str, Any] | None:
-    """Rasa's Redis lock store, shared by several Rasa servers (None: in memory)."""
+    """Our atomic Redis lock store (bot/lock_store.py), shared by several Rasa
+    servers; None keeps Rasa's in-memory lock store (one server)."""
     if not redis_url:
         return None
     url = make_url(redis_url.replace("redis://", "redis+x://", 1))
     return {
-        "type": "redis",
+        "type": "bot.lock_store.AtomicRedisLockStore",
         "url": url.host or "127.0.0.1",
         "port": url.port or 6379,
         "db": int(url.database or 0),

@@ -37,8 +37,11 @@ KEEP = frozenset({"staff_users", "login_attempts", "ingest_cursor"})
 """Tables that `replace=True` leaves alone; it empties every other CRM table."""
 
 
-class SeedError(DatabaseError):
-    """The seed cannot run as asked; the message says what to do instead."""
+class SeedError(DatabaseError, ValueError):
+    """The seed cannot run as asked; the message says what to do instead.
+
+    A `DatabaseError` (one line for the CLI) and a `ValueError` (bad arguments).
+    """
 
 
 def seed_demo(

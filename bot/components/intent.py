@@ -68,9 +68,7 @@ class TfidfBlocks:
             matrix = vstack([row.get(origin, empty) for row in rows]).tocsr()
             matrix.sum_duplicates()
             # in CSR form, `indices` holds the column of each non-zero entry
-            document_frequency = np.bincount(
-                matrix.indices, minlength=matrix.shape[1]
-            )
+            document_frequency = np.bincount(matrix.indices, minlength=matrix.shape[1])
             idf.append(np.log((1 + len(rows)) / (1 + document_frequency)) + 1.0)
         return cls(origins, idf)
 
@@ -80,7 +78,7 @@ class TfidfBlocks:
         from sklearn.preprocessing import normalize
 
         blocks = []
-        for origin, idf in zip(self.origins, self.idf):
+        for origin, idf in zip(self.origins, self.idf, strict=True):
             width = len(idf)
             matrix = vstack(
                 [row.get(origin, csr_matrix((1, width))) for row in rows]
@@ -167,7 +165,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             return messages
         features = self._weights.transform([sentence_blocks(m) for m in messages])
         probabilities = self._classifier.predict_proba(features)
-        for message, row in zip(messages, probabilities):
+        for message, row in zip(messages, probabilities, strict=True):
             ranking = self._ranking(row)
             message.set(INTENT, ranking[0], add_to_output=True)
             length = self._config["ranking_length"]
@@ -181,7 +179,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     def _ranking(self, row: np.ndarray) -> list[dict[str, Any]]:
         """Base intents with summed probabilities, best first."""
         totals: dict[str, float] = defaultdict(float)
-        for label, probability in zip(self._classifier.classes_, row):
+        for label, probability in zip(self._classifier.classes_, row, strict=True):
             totals[str(label).split("/", 1)[0]] += float(probability)
         ranked = sorted(totals.items(), key=lambda item: -item[1])
         return [{"name": name, "confidence": conf} for name, conf in ranked]

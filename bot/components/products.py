@@ -30,9 +30,7 @@ logger = logging.getLogger(__name__)
 PATTERNS_FILE = "patterns.json"
 
 
-def catalog_patterns(
-    training_data: TrainingData, lookup_name: str
-) -> dict[str, str]:
+def catalog_patterns(training_data: TrainingData, lookup_name: str) -> dict[str, str]:
     """Maps each name in the lookup table to its canonical value.
 
     The canonical value is the synonym target when the name has a synonym

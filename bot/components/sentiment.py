@@ -158,7 +158,7 @@ class SentimentModel:
         model = cls(state["config"])
         model.vectorizers = model._new_vectorizers()
         for i, (vectorizer, vocabulary) in enumerate(
-            zip(model.vectorizers, state["vocabularies"])
+            zip(model.vectorizers, state["vocabularies"], strict=True)
         ):
             vectorizer.vocabulary_ = vocabulary
             vectorizer.fixed_vocabulary_ = True
@@ -279,12 +279,12 @@ class SentimentClassifier(GraphComponent):
         if not with_text:
             return messages
         probabilities = self._model.predict_proba([m.get(TEXT) for m in with_text])
-        for message, row in zip(with_text, probabilities):
+        for message, row in zip(with_text, probabilities, strict=True):
             message.set(SENTIMENT, self._result(row), add_to_output=True)
         return messages
 
     def _result(self, row: np.ndarray) -> dict[str, Any]:
-        by_label = dict(zip(self._model.labels, row.tolist()))
+        by_label = dict(zip(self._model.labels, row.tolist(), strict=True))
         best = int(np.argmax(row))
         score = by_label.get(self._config["positive_label"], 0.0) - by_label.get(
             self._config["negative_label"], 0.0

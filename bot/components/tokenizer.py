@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -170,7 +170,5 @@ class MixedTokenizer(Tokenizer):
                 tokens.append(Token(span.text, span.start))
                 continue
             pieces = self._jieba.tokenize(span.text, HMM=self._config["hmm"])
-            tokens.extend(
-                Token(word, span.start + start) for word, start, _ in pieces
-            )
+            tokens.extend(Token(word, span.start + start) for word, start, _ in pieces)
         return tokens

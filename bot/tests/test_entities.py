@@ -20,7 +20,8 @@ def _extractor(config, model_storage, resource, execution_context):
 
 def test_without_entities_copies_the_message(training_data) -> None:
     original = next(
-        m for m in training_data.training_examples
+        m
+        for m in training_data.training_examples
         if {e["entity"] for e in m.get("entities", [])} == {"order_number"}
     )
     copy = without_entities(original, {"order_number"})
@@ -32,7 +33,9 @@ def test_without_entities_copies_the_message(training_data) -> None:
 def test_train_process_persist_load(
     training_data, model_storage, resource, execution_context
 ) -> None:
-    tokenizer = MixedTokenizer.create({}, model_storage, resource("t"), execution_context)
+    tokenizer = MixedTokenizer.create(
+        {}, model_storage, resource("t"), execution_context
+    )
     featurizer = RegexFeaturizer.create(
         RegexFeaturizer.get_default_config(),
         model_storage,
@@ -50,8 +53,11 @@ def test_train_process_persist_load(
     extractor = _extractor(config, model_storage, resource, execution_context)
     extractor.train(training_data)
 
-    texts = ["refund 25.50 dollars to my card", "请退199元给我",
-             "where is my order A1000123 for the Auralis Buds"]
+    texts = [
+        "refund 25.50 dollars to my card",
+        "请退199元给我",
+        "where is my order A1000123 for the Auralis Buds",
+    ]
     messages = prepare(texts)
     found = [
         {(e["entity"], e["value"]) for e in m.get("entities", [])}

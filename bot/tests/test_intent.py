@@ -15,11 +15,19 @@ from bot.tests.conftest import message
 @pytest.fixture
 def featurize(training_data, model_storage, resource, execution_context):
     """Tokenizes and featurizes the fixture data; returns a function for messages."""
-    tokenizer = MixedTokenizer.create({}, model_storage, resource("t"), execution_context)
+    tokenizer = MixedTokenizer.create(
+        {}, model_storage, resource("t"), execution_context
+    )
     featurizers = []
-    for alias, extra in [("words", {}), ("chars", {"analyzer": "char_wb",
-                                                    "max_ngram": 3})]:
-        config = {**CountVectorsFeaturizer.get_default_config(), "alias": alias, **extra}
+    for alias, extra in [
+        ("words", {}),
+        ("chars", {"analyzer": "char_wb", "max_ngram": 3}),
+    ]:
+        config = {
+            **CountVectorsFeaturizer.get_default_config(),
+            "alias": alias,
+            **extra,
+        }
         featurizers.append(
             CountVectorsFeaturizer.create(
                 config, model_storage, resource(alias), execution_context

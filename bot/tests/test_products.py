@@ -71,12 +71,23 @@ def test_entity_shape(extractor) -> None:
 
 
 def test_replaces_overlapping_products_of_other_extractors(extractor) -> None:
-    other = {"entity": "product", "start": 3, "end": 9, "value": "buds s",
-             "extractor": "CRFEntityExtractor"}
-    order = {"entity": "order_number", "start": 20, "end": 28, "value": "A1000123",
-             "extractor": "RegexEntityExtractor"}
-    parsed = Message(data={"text": "my Auralis Buds for A1000123",
-                           "entities": [other, order]})
+    other = {
+        "entity": "product",
+        "start": 3,
+        "end": 9,
+        "value": "buds s",
+        "extractor": "CRFEntityExtractor",
+    }
+    order = {
+        "entity": "order_number",
+        "start": 20,
+        "end": 28,
+        "value": "A1000123",
+        "extractor": "RegexEntityExtractor",
+    }
+    parsed = Message(
+        data={"text": "my Auralis Buds for A1000123", "entities": [other, order]}
+    )
     extractor.process([parsed])
     assert [(e["entity"], e["extractor"]) for e in parsed.get("entities")] == [
         ("order_number", "RegexEntityExtractor"),

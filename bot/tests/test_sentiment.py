@@ -24,7 +24,9 @@ def test_labels_come_from_intent_and_example_metadata(training_data) -> None:
     assert labels["快递怎么这么慢，气死我了"] == "negative"
 
     override = Message.build(
-        "meh", "thanks", intent_metadata={"sentiment": "positive"},
+        "meh",
+        "thanks",
+        intent_metadata={"sentiment": "positive"},
         example_metadata={"sentiment": "neutral"},
     )
     assert example_sentiment(override, "neutral") == "neutral"
@@ -84,8 +86,12 @@ def test_any_label_names_work(model_storage, resource, execution_context) -> Non
     examples = [
         Message.build(text, "review", example_metadata={"sentiment": label})
         for text, label in [
-            ("好吃，送得快", "1"), ("味道很好", "1"), ("非常满意", "1"),
-            ("太难吃了", "0"), ("送得太慢", "0"), ("很失望", "0"),
+            ("好吃，送得快", "1"),
+            ("味道很好", "1"),
+            ("非常满意", "1"),
+            ("太难吃了", "0"),
+            ("送得太慢", "0"),
+            ("很失望", "0"),
         ]
     ]
     config = {"positive_label": "1", "negative_label": "0"}

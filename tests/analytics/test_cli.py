@@ -109,6 +109,31 @@ def test_train_score_and_report_on_a_messy_csv(tmp_path: Path) -> None:
     assert code == 0, text
     scores = pd.read_csv(tmp_path / "scores.csv")
     assert len(scores) == 30 and scores["churn_score"].between(0, 1).all()
+    new.head(1).to_csv(tmp_path / "one.csv", index=False)  # every column constant
+    code, text = analytics(
+        tmp_path,
+        "churn",
+        "score",
+        "--csv",
+        str(tmp_path / "one.csv"),
+        "--id",
+        "customer",
+        "-o",
+        str(tmp_path / "one-score.csv"),
+    )
+    assert code == 0, text
+    assert len(pd.read_csv(tmp_path / "one-score.csv")) == 1
+    new.drop(columns=["tenure"]).to_csv(tmp_path / "less.csv", index=False)
+    code, text = analytics(
+        tmp_path,
+        "churn",
+        "score",
+        "--csv",
+        str(tmp_path / "less.csv"),
+        "--id",
+        "customer",
+    )
+    assert code == 2 and "lacks column 'tenure' that the model uses" in text
     code, text = analytics(
         tmp_path,
         "churn",

@@ -164,9 +164,9 @@ def test_chunks_and_samples_give_the_same_rows(
     whole = features(session, people)
     pieces = features(session, people, chunk_size=1)
     pd.testing.assert_frame_equal(whole, pieces)
-    every = Snapshot(CUTOFF, 90, sample_every=2)
-    sampled = load_features(session.connection(), every)
-    assert (sampled["customer_id"] % 2 == 0).all()
+    block = (people["leaver"], people["leaver"])
+    sampled = load_features(session.connection(), Snapshot(CUTOFF, 90, (block,)))
+    assert sampled["customer_id"].tolist() == [people["leaver"]]
 
 
 def test_unlabelled_snapshot_and_the_documented_columns(

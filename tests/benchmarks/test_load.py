@@ -35,6 +35,7 @@ from benchmarks.load import (
     script,
     summarise,
 )
+from benchmarks.load_scripts import simultaneous_pairs
 from crm import queries
 from crm.db import build_engine
 from crm.ingest import ingest_batch, rasa_events
@@ -323,7 +324,18 @@ async def serving(fake: FakeRasa) -> AsyncIterator[str]:
         for reply in fake.handle(data["session_id"], data["message"]):
             await sio.emit("bot_uttered", reply, room=data["session_id"])
 
+    async def tracker(request: Any) -> Any:
+        table = rasa_events
+        with Session(fake.engine) as session:
+            rows = session.scalars(
+                select(table.c.data)
+                .where(table.c.sender_id == request.match_info["sender"])
+                .order_by(table.c.id)
+            )
+            return web.json_response({"events": [json.loads(r) for r in rows]})
+
     app.router.add_post("/webhooks/rest/webhook", rest)
+    app.router.add_get("/conversations/{sender}/tracker", tracker)
     runner = web.AppRunner(app)
     await runner.setup()
     port = _free_port()
@@ -455,3 +467,21 @@ def test_rest_messages_alternate_between_servers(shop: Engine) -> None:
         assert abs(one.seen.count(sender) - two.seen.count(sender)) <= 1
         assert len(turns) == one.seen.count(sender) + two.seen.count(sender)
     assert check(shop, run)["ok"] is True
+
+
+@pytest.mark.parametrize(
+    ("lose", "missing"), [(frozenset(), 0), (frozenset({"hello"}), 3)]
+)
+def test_the_pairs_probe_finds_lost_messages(
+    shop: Engine, lose: frozenset[str], missing: int
+) -> None:
+    one, two = FakeRasa(shop, lose=lose), FakeRasa(shop, lose=lose)
+
+    async def go() -> dict[str, Any]:
+        async with serving(one) as first, serving(two) as second:
+            return await simultaneous_pairs((first, second), pairs=3, timeout=10)
+
+    result = asyncio.run(go())
+
+    assert (result["conversations_missing_a_message"], result["errors"]) == (missing, 0)
+    assert len(one.seen) == len(two.seen) == 3

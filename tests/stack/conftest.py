@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -45,12 +46,20 @@ class Stack:
         process.terminate()
         process.wait(timeout=30)
 
-    def start(self, name: str) -> None:
-        self.processes[name] = _spawn(name)
+    def start(
+        self,
+        name: str,
+        *,
+        env: dict[str, str] | None = None,
+        endpoints: Path | None = None,
+    ) -> None:
+        """Start `name` again; `env` overrides environment variables (for example a
+        DATABASE_URL that does not answer), `endpoints` Rasa's endpoints file."""
+        self.processes[name] = _spawn(name, env=env, endpoints=endpoints)
         _wait_until_up(name, self.processes[name])
 
 
-def _commands() -> dict[str, list[str]]:
+def _commands(endpoints: Path | None = None) -> dict[str, list[str]]:
     bot, app = ROOT / ".venv-bot" / "bin", ROOT / ".venv-app" / "bin"
     return {
         "actions": [
@@ -66,12 +75,14 @@ def _commands() -> dict[str, list[str]]:
             str(bot / "rasa"),
             "run",
             "--enable-api",
+            "-i",
+            "127.0.0.1",
             "--port",
             str(RASA_PORT),
             "--model",
             "models",
             "--endpoints",
-            str(LOGS.parent / "endpoints.yml"),
+            str(endpoints or LOGS.parent / "endpoints.yml"),
             "--credentials",
             "bot/credentials.yml",
         ],
@@ -86,12 +97,21 @@ HEALTH = {
 }
 
 
-def _spawn(name: str) -> subprocess.Popen[bytes]:
+def _spawn(
+    name: str,
+    *,
+    env: dict[str, str] | None = None,
+    endpoints: Path | None = None,
+) -> subprocess.Popen[bytes]:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = (LOGS / f"{name}.log").open("ab")
-    env = os.environ | {"RASA_URL": f"http://127.0.0.1:{RASA_PORT}"}
+    environment = os.environ | {"RASA_URL": f"http://127.0.0.1:{RASA_PORT}"}
     return subprocess.Popen(
-        _commands()[name], cwd=ROOT, stdout=log, stderr=log, env=env
+        _commands(endpoints)[name],
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+        env=environment | (env or {}),
     )
 
 
@@ -112,9 +132,18 @@ def _wait_until_up(
     pytest.fail(f"{name} did not answer on {HEALTH[name]} within {timeout} s")
 
 
+_running: list[Stack] = []
+"""The stack of this test session. Other folders import the `stack` fixture into
+their conftest, which makes pytest keep one fixture per folder: they all share this
+one stack instead of starting a second one on the same ports."""
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     """Rasa, actions and web started on test ports; stopped after the session."""
+    if _running:
+        yield _running[0]
+        return
     if not any((ROOT / "models").glob("*.tar.gz")):
         pytest.skip("no trained model in models/; `make test` trains one")
     endpoints = LOGS.parent / "endpoints.yml"
@@ -136,11 +165,13 @@ def stack() -> Iterator[Stack]:
         web=f"http://127.0.0.1:{WEB_PORT}",
         processes={},
     )
+    _running.append(started)
     try:
         for name in ("actions", "web", "rasa"):
             started.start(name)
         yield started
     finally:
+        _running.clear()
         for process in started.processes.values():
             process.terminate()
         for process in started.processes.values():
