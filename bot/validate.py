@@ -15,12 +15,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = [
-    str(Path(sys.executable).with_name("rasa")), "data", "validate",
-    "--domain", "bot/domain.yml", "--data", "bot/data", "nlu_data/train", "var/nlu",
-    "--config", "config.yml",
+    str(Path(sys.executable).with_name("rasa")),
+    "data",
+    "validate",
+    "--domain",
+    "bot/domain.yml",
+    "--data",
+    "bot/data",
+    "nlu_data/train",
+    "var/nlu",
+    "--config",
+    "config.yml",
 ]
-UNUSED = re.compile(r"The utterance '(utter_[\w/]+)' is not used in any story or rule")
-NO_NLU = re.compile(r"The intent '(\w+)' is listed in the domain file, but is not found")
+UNUSED = re.compile(r"The utterance '(utter_[\w/]+)' is not used in any story")
+NO_NLU = re.compile(
+    r"The intent '(\w+)' is listed in the domain file, but is not found"
+)
 FAQ_TWICE = "duplicated intents have been found across multiple domain files: faq"
 
 
