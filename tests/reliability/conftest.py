@@ -12,18 +12,19 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 import pytest
 import socketio
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from crm.db import get_engine
 from crm.models import Customer, Order, Shipment, VerificationAttempt
@@ -33,6 +34,7 @@ from tests.stack.conftest import LOGS, Stack
 from web.util import utcnow
 
 Replies = list[dict[str, Any]]
+T = TypeVar("T")
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _ZH_STREET = re.compile(r"[区县]([\u4e00-\u9fff]{1,6}[路街道]\d+号)")
@@ -199,7 +201,7 @@ class Personal:
     def load(cls) -> Personal:
         found = cls()
         with get_engine().connect() as connection:
-            for row in connection.execute(
+            people = connection.execute(
                 select(
                     Customer.id,
                     Customer.email,
@@ -207,27 +209,30 @@ class Personal:
                     Customer.name_en,
                     Customer.name_zh,
                 )
-            ):
-                found.add(row.id, row.email, row.phone, row.name_en, row.name_zh)
-            for row in connection.execute(
+            )
+            for person in people:
+                found.add(person.id, *person[1:])
+            addresses = connection.execute(
                 select(Order.customer_id, Order.shipping_address)
-            ):
-                street = row.shipping_address.split(",")[0]  # "1580 Main St"
+            )
+            for customer_id, address in addresses:
+                street = address.split(",")[0]  # "1580 Main St"
                 if not any(ch.isdigit() for ch in street):
                     street = ""
-                chinese_street = _ZH_STREET.search(row.shipping_address)  # 长江路524号
+                chinese_street = _ZH_STREET.search(address)  # 长江路524号
                 found.add(
-                    row.customer_id,
-                    row.shipping_address,
+                    customer_id,
+                    address,
                     street,
                     chinese_street.group(1) if chinese_street else None,
                 )
-            for row in connection.execute(
+            parcels = connection.execute(
                 select(Order.customer_id, Shipment.tracking_number).join(
                     Shipment, Shipment.order_id == Order.id
                 )
-            ):
-                found.add(row.customer_id, row.tracking_number)
+            )
+            for customer_id, tracking in parcels:
+                found.add(customer_id, tracking)
         return found
 
     def add(self, customer_id: int, *values: str | None) -> None:
@@ -258,19 +263,14 @@ def attempts_of(sender_ids: list[str]) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in rows]
 
 
-def count_attempts(*, customer_id: int) -> int:
-    with get_engine().connect() as connection:
-        return int(
-            connection.scalar(
-                select(func.count())
-                .select_from(VerificationAttempt)
-                .where(VerificationAttempt.customer_id == customer_id)
-            )
-            or 0
-        )
-
-
 # --- socket.io ------------------------------------------------------------------------
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to the end in a thread of its own: the browser tests leave
+    Playwright's event loop running in this one, where asyncio.run() refuses."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class SocketChat:
@@ -320,11 +320,6 @@ stack = stack_conftest.stack
 @pytest.fixture
 def personal() -> Personal:
     return Personal.load()
-
-
-@pytest.fixture
-def rasa_log(stack: Stack) -> Iterator[LogWindow]:
-    yield LogWindow.open("rasa")
 
 
 # --- figures for docs/reliability.md --------------------------------------------------

@@ -5,7 +5,6 @@ answers an order-status question afterwards."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import aiohttp
@@ -21,6 +20,7 @@ from tests.reliability.conftest import (
     SocketChat,
     in_transit_order,
     record,
+    run_async,
     sender,
     texts,
 )
@@ -210,6 +210,7 @@ async def socket_session(stack: Stack, who: str) -> dict[str, Replies]:
         await chat.say("/deny")
         number = in_transit_order()
         answers["order status"] = await chat.say(f"where is my order {number}")
+        answers["thanks"] = await chat.say("thanks")  # after a request: the rating
     return answers
 
 
@@ -217,7 +218,7 @@ def test_socketio_odd_events_are_ignored_or_answered_politely(
     stack: Stack, logs: list[LogWindow]
 ) -> None:
     who = sender("sio-odd")
-    answers = asyncio.run(socket_session(stack, who))
+    answers = run_async(socket_session(stack, who))
     for case in ("not an object", "a number as message", "no session id"):
         assert answers[case] == [], case
     for case in ("an empty message", "only control characters", "a staff-only intent"):
@@ -227,7 +228,7 @@ def test_socketio_odd_events_are_ignored_or_answered_politely(
     for case in ODD_TEXTS:
         assert_polite(answers[case], f"socket.io: {case}")
     # The rating prompt's custom payload reaches the widget (Rasa 3.6 raised here).
-    assert any(reply.get("rating_prompt") for reply in answers["a forged rating"])
+    assert any(reply.get("rating_prompt") for reply in answers["thanks"])
     number = in_transit_order()
     status = texts(answers["order status"])
     assert number in status and "in transit" in status
@@ -275,10 +276,10 @@ def test_socketio_malformed_packets_do_not_hurt_the_server(
         b'42["user_uttered", "\xff\xfe"]',
         '42["user_uttered", ' + "[" * 50_000 + "]" * 50_000 + "]",
     ]
-    received = asyncio.run(raw_engineio(stack, frames))
+    received = run_async(raw_engineio(stack, frames))
     assert received[0].startswith("0") and received[1].startswith("40"), received
     who = sender("sio-after-raw")
-    answers = asyncio.run(socket_session(stack, who))
+    answers = run_async(socket_session(stack, who))
     number = in_transit_order()
     assert number in texts(answers["order status"])
     assert_no_tracebacks(*logs)

@@ -100,7 +100,7 @@ def _admin(statement: str) -> None:
     url = make_url(ADMIN_URL).set(drivername="postgresql")
     dsn = url.render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]
+        connection.execute(statement)
 
 
 def _crm(database_url: str, *args: str) -> None:
@@ -382,6 +382,7 @@ def test_a_slow_crm_query_does_not_hold_up_others(production: Production) -> Non
     waits, others (on both servers) answer within their usual time."""
     with production.engine.connect() as connection:
         number = connection.scalar(select(Order.number).order_by(Order.id))
+    assert number
     stuck, other = sender("stuck"), sender("unstuck")
     usual = max(
         _timed(production, index, other, line)[1]
