@@ -37,12 +37,13 @@ TRAIN_INPUTS := config.yml $(shell find bot/domain* bot/data nlu_data/train bot/
                   -type f \( -name '*.yml' -o -name '*.txt' -o -name '*.py' \) 2>/dev/null | sort)
 TRAIN_DATA := --data bot/data nlu_data/train var/nlu
 
-.PHONY: help envs run train migrate seed test lint test-app test-bot bench widget chromium clean
+.PHONY: help envs run train migrate seed admin test lint bench bench-load widget chromium clean
 
 help:
 	@echo "make run    set up both environments, the demo CRM and the bot, and start it all"
 	@echo "make test   run every test (what CI runs)"
 	@echo "make bench  run the benchmarks (long); figures go to docs/benchmarks.md"
+	@echo "make bench-load  load test the stack that make run started"
 
 # --- environments ------------------------------------------------------------------
 envs: $(BOT)/.stamp $(APP)/.stamp
@@ -123,6 +124,9 @@ test: envs
 
 bench: envs
 	bash benchmarks/run_all.sh
+
+bench-load: envs
+	bash benchmarks/run_load.sh
 
 clean:
 	rm -rf $(BOT) $(APP) var models web/widget/node_modules web/static/vendor

@@ -34,4 +34,8 @@ $BOT/rasa test core --model models --stories bot/tests/stories \
 
 step "the running stack and the browser"
 make --no-print-directory widget chromium
-$APP/python -m pytest -q -m "stack or browser"
+$APP/python -m pytest -q -m "stack or browser" tests/stack tests/browser
+
+# A stack of its own: these tests stop and restart servers on purpose.
+step "faults, hostile input and scale-out against the running stack"
+$APP/python -m pytest -q -m "stack" tests/reliability
