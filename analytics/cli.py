@@ -106,7 +106,7 @@ def main(
     seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 42,
     chunk_size: Annotated[
         int, typer.Option(help="Customers per database chunk.")
-    ] = 50_000,
+    ] = 100_000,
     max_rows: Annotated[
         int, typer.Option(help="Customers per training snapshot (sampled by id).")
     ] = 20_000,
@@ -176,7 +176,7 @@ def _config(
             models_dir=options.get("models_dir", VAR / "models"),
             as_of=options.get("as_of"),
             horizon=options.get("horizon", 90),
-            chunk_size=options.get("chunk_size", 50_000),
+            chunk_size=options.get("chunk_size", 100_000),
             max_rows=options.get("max_rows", 20_000),
             seed=options.get("seed", 42),
             churn=churn

@@ -50,7 +50,7 @@ from crm.models import (
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 50_000
+CHUNK_SIZE = 100_000
 CONVERSATION_PREFIX = "conv_"
 COMPLAINT_INTENTS = ("complain",)
 CANCEL_INTENTS = ("cancel_subscription", "delete_account", "faq/cancellation_fees")

@@ -449,8 +449,10 @@ says how many times more churners the riskiest 10% hold than average.</p>
 {% if segments %}
 <p>{{ segments["k"] }} segments from K-means on {{ segments["features"] | join(", ") }}
 (log-scaled and standardised), k chosen by the best silhouette
-({{ segments["silhouettes"].get(segments["k"] | string, 0) | num }}). Names follow the
-RFM profile (recency, frequency, monetary scores 1-5, 5 best).</p>
+({{ segments["silhouettes"].get(segments["k"] | string, 0) | num }}).
+{% if segments.get("rfm_edges") %}Names follow the RFM profile (recency, frequency,
+monetary scores 1-5, 5 best).{% else %}Each segment is named by the two columns that
+set it apart most from the average.{% endif %}</p>
 <div class="grid">
 <figure><img src="{{ plots["segment_sizes"] }}" alt="Bar chart of segment sizes">
 <figcaption>Customers per segment.</figcaption></figure>
@@ -468,12 +470,17 @@ dashed line is the chosen k.</figcaption></figure>{% endif %}
 </section>
 
 <section id="churn-by-segment"><h2>Churn rate by segment</h2>
-{% if evaluation and evaluation.get("churn_by_segment") %}
+{% set by_segment = (evaluation or {}).get("churn_by_segment")
+   or (segments or {}).get("churn_by_segment") %}
+{% if by_segment %}
+{% if (evaluation or {}).get("churn_by_segment") %}
 <p>Observed: customers segmented as of the holdout cut-off, and the share who left in
-the following {{ run.get("horizon") }} days. Current: the mean churn score now.</p>
+the following {{ run.get("horizon") }} days.{% else %}<p>Observed: the share of each
+segment's rows whose target is the churned class.{% endif %}
+Current: the mean churn score now.</p>
 <table><tr><th class="l">segment</th><th>customers</th><th>observed churn</th>
 <th>mean current score</th></tr>
-{% for row in evaluation["churn_by_segment"] %}<tr><td class="l">{{ row["segment"] }}
+{% for row in by_segment %}<tr><td class="l">{{ row["segment"] }}
 </td>
 <td>{{ "{:,}".format(row["customers"]) }}</td><td>{{ row["churn_rate"] | pct }}</td>
 <td>{{ segment_scores.get(row["segment"]) | pct }}
@@ -646,12 +653,13 @@ topics.</figcaption></figure>{% endif %}
 {% if scores and scores.get("top") %}
 <p>Highest churn scores now; names, e-mail addresses and phone numbers are masked.
 Open the customer in the console by id.</p>
-<table><tr><th class="l">customer</th><th class="l">name</th><th class="l">e-mail</th>
-<th class="l">segment</th><th>churn score</th></tr>
+{% set people = "email" in scores["top"][0] %}
+<table><tr><th class="l">customer</th>{% if people %}<th class="l">name</th>
+<th class="l">e-mail</th><th class="l">segment</th>{% endif %}<th>churn score</th></tr>
 {% for row in scores["top"] %}<tr><td class="l">{{ row["id"] }}</td>
-<td class="l">{{ row.get("name", "") }}</td>
+{% if people %}<td class="l">{{ row.get("name", "") }}</td>
 <td class="l">{{ row.get("email", "") }}</td>
-<td class="l">{{ row.get("segment") or "" }}</td>
+<td class="l">{{ row.get("segment") or "" }}</td>{% endif %}
 <td>{{ row["score"] | pct }}</td></tr>{% endfor %}</table>
 {% if plots.get("scores") %}<figure>
 <img src="{{ plots["scores"] }}" alt="Distribution of churn scores">

@@ -327,33 +327,30 @@ def _tally(
     segments: segmentation.SegmentModel | None,
     keep: int,
 ) -> None:
+    """Add one chunk to the pass totals (segment sizes and means, score summaries)."""
     totals.customers += len(frame)
     labels = names if names is not None else pd.Series("all", index=frame.index)
-    if segments is not None and names is not None:
+    groups = labels.to_numpy()
+    if segments is not None:
         table = frame[segments.features].apply(pd.to_numeric, errors="coerce")
-        for name, part in table.groupby(labels.to_numpy()):
+        for name, part in table.groupby(groups):
             totals.sizes[name] = totals.sizes.get(name, 0) + len(part)
             sums = totals.sums.setdefault(name, {})
             for column in segments.features:
                 sums[column] = sums.get(column, 0.0) + float(part[column].sum())
-    if scores is None:
-        return
+    if scores is not None:
+        _tally_scores(totals, frame.index, labels, scores, keep)
+
+
+def _tally_scores(
+    totals: PassTotals, ids: pd.Index, labels: pd.Series, scores: np.ndarray, keep: int
+) -> None:
     totals.histogram += np.histogram(scores, bins=20, range=(0.0, 1.0))[0]
-    for name, value in (
-        pd.Series(scores, index=frame.index).groupby(labels.to_numpy()).sum().items()
-    ):
-        totals.score_sum[str(name)] = totals.score_sum.get(str(name), 0.0) + float(
-            value
-        )
-        if names is None:
-            totals.sizes[str(name)] = totals.sizes.get(str(name), 0) + 0
-    riskiest = np.argsort(-scores)[:keep]
-    for position in riskiest:
-        item = (
-            float(scores[position]),
-            int(frame.index[position]),
-            str(labels.iloc[position]),
-        )
+    sums = pd.Series(scores, index=ids).groupby(labels.to_numpy()).sum()
+    for name, value in sums.items():
+        totals.score_sum[str(name)] = totals.score_sum.get(str(name), 0.0) + value
+    for position in np.argsort(-scores)[:keep]:
+        item = (float(scores[position]), int(ids[position]), str(labels.iloc[position]))
         if len(totals.top) < keep:
             heapq.heappush(totals.top, item)
         else:
@@ -622,7 +619,10 @@ def crm_clv(
     today = as_of(engine, config)
     _, high = _id_span(engine)
     summary = clv.crm_summary(
-        engine, today, advance=config.progress("purchase histories", high)
+        engine,
+        today,
+        chunk_size=config.chunk_size,
+        advance=config.progress("purchase histories", high),
     )
     if summary.empty:
         raise AnalyticsError(f"no orders before {today}; nothing to value")
@@ -829,18 +829,6 @@ class _Clock:
 # --- CSV ------------------------------------------------------------------------------
 
 
-def csv_dataset(
-    path: Path, target: str | None, id_column: str, conversation_prefix: str | None
-) -> Dataset:
-    data = load_csv(
-        path,
-        target=target,
-        id_column=id_column,
-        conversation_prefix=conversation_prefix,
-    )
-    return data
-
-
 def columns_result(data: Dataset) -> dict[str, Any]:
     return {
         "columns": [asdict(c) for c in data.columns],
@@ -881,6 +869,17 @@ def csv_segment(
     totals = PassTotals(customers=len(names))
     _tally(totals, data.frame, names, None, model, 0)
     result = segments_result(model, totals)
+    if data.target is not None:
+        rates = data.target.groupby(names.to_numpy()).agg(["size", "mean"])
+        result["churn_by_segment"] = [
+            {
+                "segment": name,
+                "customers": int(rates.loc[name, "size"]),
+                "churn_rate": float(rates.loc[name, "mean"]),
+            }
+            for name in model.names
+            if name in rates.index
+        ]
     write_json(config.workdir, "segments", result)
     _update_run(config, source=str(path))
     return result

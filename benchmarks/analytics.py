@@ -100,9 +100,10 @@ def child(
     started = time.perf_counter()
     result = crm_pipeline(engine, config)
     result["total_seconds"] = round(time.perf_counter() - started, 1)
-    result["peak_rss_mb"] = round(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-    )
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    result["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
+    result["load_average"] = round(os.getloadavg()[0], 1)
     print(json.dumps(result))
 
 
