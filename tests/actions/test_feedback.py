@@ -31,7 +31,8 @@ def test_the_rating_prompt_has_buttons_and_a_custom_payload() -> None:
     for variation in DOMAIN["responses"]["utter_ask_rating"]:
         assert variation["custom"] == {"rating_prompt": True}
         assert [b["payload"] for b in variation["buttons"]] == [
-            f'/give_feedback{{"rating": {n}}}' for n in range(1, 6)
+            # doubled braces: Rasa's response templating turns them into single ones
+            f'/give_feedback{{{{"rating": {n}}}}}' for n in range(1, 6)
         ]
 
 
