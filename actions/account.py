@@ -36,17 +36,15 @@ def new_contact(tracker: Tracker) -> tuple[str, str] | None:
 
 
 @common.handles("edit_account")
-class ActionEditAccount(common.CrmAction):
+class ActionEditAccount(common.CustomerAction):
     """Update the email or phone: ask for the new one, then confirm it."""
 
     def name(self) -> str:
         return "action_edit_account"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
-        if common.verified_customer(tracker) is None:
-            return []
         change = new_contact(tracker)
         lang = common.language(tracker)
         if change is None:
@@ -88,19 +86,15 @@ def contact_confirmed(
     return common.resolved("edit_account")
 
 
-class NewsletterAction(common.CrmAction):
+class NewsletterAction(common.CustomerAction):
     subscribe = True
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
-        with common.crm_session() as session:
-            unchanged = queries.set_newsletter(
-                session=session, customer_id=customer, subscribed=self.subscribe
-            )
+        unchanged = common.crm_call(
+            queries.set_newsletter, customer, subscribed=self.subscribe
+        )
         state = "on" if self.subscribe else "off"
         response = (
             f"utter_newsletter_already_{state}"
@@ -108,8 +102,7 @@ class NewsletterAction(common.CrmAction):
             else f"utter_newsletter_{state}"
         )
         dispatcher.utter_message(response=response)
-        intent = "newsletter_subscribe" if self.subscribe else "newsletter_unsubscribe"
-        return common.resolved(intent)
+        return common.resolved(self.intent)
 
 
 @common.handles("newsletter_subscribe")
@@ -127,17 +120,15 @@ class ActionNewsletterUnsubscribe(NewsletterAction):
 
 
 @common.handles("delete_account")
-class ActionDeleteAccount(common.CrmAction):
+class ActionDeleteAccount(common.CustomerAction):
     """Confirm first: deleting the account cannot be undone."""
 
     def name(self) -> str:
         return "action_delete_account"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
-        if common.verified_customer(tracker) is None:
-            return []
         dispatcher.utter_message(
             response="utter_confirm_delete_account",
             buttons=common.yes_no_buttons(common.language(tracker)),
@@ -151,13 +142,10 @@ def deletion_confirmed(
 ) -> list[EventType]:
     customer = common.require_customer(tracker)
     with common.crm_session() as session:
-        conversation = queries.get_or_create_conversation(
-            session=session, sender_id=tracker.sender_id, customer_id=customer
-        )
-        ticket = queries.create_ticket(
-            session=session,
-            customer_id=customer,
-            conversation_id=conversation.id,
+        ticket = common.open_ticket(
+            session,
+            tracker,
+            customer,
             category="account_deletion",
             subject="Delete my account and personal data",
         )

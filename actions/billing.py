@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from abc import abstractmethod
+from typing import Any, ClassVar
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions import common
 from actions.confirm import ask_confirmation, confirms
@@ -31,61 +31,50 @@ FAILURE_REASON = {
 class ActionRequestRefund(OwnOrderAction):
     """Money back for a shipped or delivered order, after the customer confirms."""
 
-    intent = "request_refund"
+    only_unshipped = False
 
     def name(self) -> str:
         return "action_request_refund"
 
     def candidates(self, customer: int) -> list[OrderInfo]:
-        with common.crm_session() as session:
-            orders = queries.recent_orders(
-                session=session, customer_id=customer, limit=10
-            )
+        orders = common.crm_call(queries.recent_orders, customer, limit=10)
         return [o for o in orders if o.status in queries.REFUNDABLE]
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_on(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderInfo
     ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
-        picked = self.pick(dispatcher, tracker, customer, self.candidates(customer))
-        if not isinstance(picked, OrderInfo):
-            return picked or []
-        base = [SlotSet("order_number", picked.number), SlotSet("awaiting", None)]
         lang = common.language(tracker)
         try:
-            with common.crm_session() as session:
-                amount = queries.refundable_amount(
-                    session=session, customer_id=customer, number=picked.number
-                )
+            amount = common.crm_call(
+                queries.refundable_amount, order.customer_id, number=order.number
+            )
         except queries.RefundExists as refusal:
             dispatcher.utter_message(
                 response="utter_refund_exists",
-                order_number=picked.number,
+                order_number=order.number,
                 status=common.label(common.REFUND_STATUS, refusal.detail, lang),
             )
-            return base
+            return []
         except queries.NotRefundable:
             response = (
                 "utter_refund_not_shipped"
-                if picked.status in queries.NOT_SHIPPED
+                if order.status in queries.NOT_SHIPPED
                 else "utter_refund_not_possible"
             )
             dispatcher.utter_message(
                 response=response,
-                order_number=picked.number,
-                status=common.label(common.ORDER_STATUS, picked.status, lang),
+                order_number=order.number,
+                status=common.label(common.ORDER_STATUS, order.status, lang),
             )
-            return base
+            return []
         dispatcher.utter_message(
             response="utter_confirm_refund",
-            order_number=picked.number,
-            amount=common.money(amount, picked.currency),
+            order_number=order.number,
+            amount=common.money(amount, order.currency),
             buttons=common.yes_no_buttons(lang),
         )
-        return base + ask_confirmation(
-            "request_refund", order_number=picked.number, reason=request_text(tracker)
+        return ask_confirmation(
+            "request_refund", order_number=order.number, reason=request_text(tracker)
         )
 
 
@@ -97,15 +86,12 @@ def refund_confirmed(
     number = params["order_number"]
     try:
         with common.crm_session() as session:
-            conversation = queries.get_or_create_conversation(
-                session=session, sender_id=tracker.sender_id, customer_id=customer
-            )
             refund, ticket = queries.request_refund(
                 session=session,
                 customer_id=customer,
                 number=number,
                 reason=params.get("reason"),
-                conversation_id=conversation.id,
+                conversation_id=common.conversation_id(session, tracker, customer),
             )
     except queries.CrmRefusal:
         dispatcher.utter_message(
@@ -121,111 +107,107 @@ def refund_confirmed(
     return common.resolved("request_refund")
 
 
+class ListAction(common.CustomerAction):
+    """Lists the customer's latest rows of one kind, a line each, in the `placeholder`
+    of `response`; says `empty_response` when there are none."""
+
+    response: ClassVar[str]
+    placeholder: ClassVar[str]
+    empty_response: ClassVar[str]
+
+    @abstractmethod
+    def lines(self, customer: int, lang: str) -> list[str]:
+        """The customer's rows, newest first, each as one line in `lang`."""
+
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
+    ) -> list[EventType]:
+        lines = self.lines(customer, common.language(tracker))
+        if not lines:
+            dispatcher.utter_message(response=self.empty_response)
+            return []
+        listed = {self.placeholder: "\n".join(lines)}
+        dispatcher.utter_message(response=self.response, **listed)
+        return common.resolved(self.intent)
+
+
 @common.handles("refund_status")
-class ActionRefundStatus(common.CrmAction):
+class ActionRefundStatus(ListAction):
     """Where is my refund: the customer's latest refunds."""
+
+    response = "utter_refund_status"
+    placeholder = "refunds"
+    empty_response = "utter_no_refunds"
 
     def name(self) -> str:
         return "action_refund_status"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
-        with common.crm_session() as session:
-            refunds = queries.refunds_for(session=session, customer_id=customer)
-        if not refunds:
-            dispatcher.utter_message(response="utter_no_refunds")
-            return []
-        lang = common.language(tracker)
-        lines = "\n".join(
-            " · ".join(
-                [
-                    r.order_number,
-                    common.money(r.amount, r.currency),
-                    common.label(common.REFUND_STATUS, r.status, lang),
-                    common.day(r.completed_at or r.requested_at, lang),
-                ]
+    def lines(self, customer: int, lang: str) -> list[str]:
+        refunds = common.crm_call(queries.refunds_for, customer)
+        return [
+            common.line(
+                refund.order_number,
+                common.money(refund.amount, refund.currency),
+                common.label(common.REFUND_STATUS, refund.status, lang),
+                common.day(refund.completed_at or refund.requested_at, lang),
             )
-            for r in refunds
-        )
-        dispatcher.utter_message(response="utter_refund_status", refunds=lines)
-        return common.resolved("refund_status")
+            for refund in refunds
+        ]
 
 
 @common.handles("get_invoice")
-class ActionListInvoices(common.CrmAction):
+class ActionListInvoices(ListAction):
     """The latest invoices with their payment status."""
+
+    response = "utter_invoices"
+    placeholder = "invoices"
+    empty_response = "utter_no_invoices"
 
     def name(self) -> str:
         return "action_list_invoices"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
-        with common.crm_session() as session:
-            invoices = queries.invoices_for(session=session, customer_id=customer)
-        if not invoices:
-            dispatcher.utter_message(response="utter_no_invoices")
-            return []
-        lang = common.language(tracker)
-        lines = "\n".join(
-            " · ".join(
-                [
-                    i.number,
-                    common.day(i.issued_on, lang),
-                    common.money(i.amount),
-                    common.label(common.INVOICE_STATUS, i.status, lang),
-                ]
+    def lines(self, customer: int, lang: str) -> list[str]:
+        invoices = common.crm_call(queries.invoices_for, customer)
+        return [
+            common.line(
+                invoice.number,
+                common.day(invoice.issued_on, lang),
+                common.money(invoice.amount),
+                common.label(common.INVOICE_STATUS, invoice.status, lang),
             )
-            for i in invoices
-        )
-        dispatcher.utter_message(response="utter_invoices", invoices=lines)
-        return common.resolved("get_invoice")
+            for invoice in invoices
+        ]
 
 
 @common.handles("payment_issue")
-class ActionPaymentStatus(common.CrmAction):
+class ActionPaymentStatus(common.CustomerAction):
     """A payment problem: the latest failed payment and what to do, or all is well."""
 
     def name(self) -> str:
         return "action_payment_status"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
-        with common.crm_session() as session:
-            payments = queries.recent_payments(session=session, customer_id=customer)
+        payments = common.crm_call(queries.recent_payments, customer)
         if not payments:
             dispatcher.utter_message(response="utter_no_payments")
             return []
         lang = common.language(tracker)
         latest = payments[0]
+        details = {
+            "amount": common.money(latest.amount),
+            "method": common.label(common.PAYMENT_METHOD, latest.method, lang),
+            "invoice": latest.invoice_number,
+            "date": common.day(latest.attempted_at, lang),
+        }
         if latest.status == "failed":
+            reason = latest.failure_reason or "processing_error"
             dispatcher.utter_message(
                 response="utter_payment_failed",
-                amount=common.money(latest.amount),
-                method=common.label(common.PAYMENT_METHOD, latest.method, lang),
-                invoice=latest.invoice_number,
-                date=common.day(latest.attempted_at, lang),
-                reason=common.label(
-                    FAILURE_REASON, latest.failure_reason or "processing_error", lang
-                ),
+                reason=common.label(FAILURE_REASON, reason, lang),
+                **details,
             )
         else:
-            dispatcher.utter_message(
-                response="utter_payments_ok",
-                amount=common.money(latest.amount),
-                method=common.label(common.PAYMENT_METHOD, latest.method, lang),
-                invoice=latest.invoice_number,
-                date=common.day(latest.attempted_at, lang),
-            )
+            dispatcher.utter_message(response="utter_payments_ok", **details)
         return common.resolved("payment_issue")

@@ -1,5 +1,6 @@
 """What every action shares: the customer's language, verified identity, CRM
-sessions, localised labels, and one way of saying "the CRM is down"."""
+sessions and tickets, localised labels, one way of saying "the CRM is down", and
+the base classes of the actions and forms that use the CRM."""
 
 from __future__ import annotations
 
@@ -11,18 +12,21 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy.exc
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
+from crm import queries
 from crm.db import DatabaseError, transaction
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 LANGUAGES = ("en", "zh")
 
@@ -51,6 +55,49 @@ def sessions_from(scope: SessionScope) -> Iterator[None]:
         yield
     finally:
         _session_scope = previous
+
+
+def crm_call(query: Callable[..., T], customer: int, **params: Any) -> T:
+    """One CRM query about `customer`, in a transaction of its own."""
+    with crm_session() as session:
+        return query(session=session, customer_id=customer, **params)
+
+
+def conversation_id(
+    session: Session,
+    tracker: Tracker,
+    customer: int | None,
+    language: str | None = None,
+) -> int:
+    """The CRM row of this conversation (created on first sight)."""
+    conversation = queries.get_or_create_conversation(
+        session=session,
+        sender_id=tracker.sender_id,
+        customer_id=customer,
+        language=language,
+    )
+    return conversation.id
+
+
+def open_ticket(
+    session: Session,
+    tracker: Tracker,
+    customer: int | None,
+    *,
+    category: str,
+    subject: str,
+    transcript: str | None = None,
+    language: str | None = None,
+) -> int:
+    """A ticket for staff on this conversation; returns its id."""
+    return queries.create_ticket(
+        session=session,
+        customer_id=customer,
+        conversation_id=conversation_id(session, tracker, customer, language),
+        category=category,
+        subject=subject,
+        transcript=transcript,
+    )
 
 
 # --- reading the tracker --------------------------------------------------------------
@@ -209,6 +256,11 @@ def money(amount: Decimal, currency: str = "USD") -> str:
     return f"{amount:,.2f} {currency}"
 
 
+def line(*fields: str) -> str:
+    """One item of a list, or of a button: 'A1000123 · Nov 3, 2026 · shipped'."""
+    return " · ".join(fields)
+
+
 def yes_no_buttons(lang: str) -> list[dict[str, str]]:
     """Yes/No buttons that send the affirm and deny intents."""
     return [
@@ -225,14 +277,27 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def log_unavailable(where: str, tracker: Tracker, error: BaseException) -> None:
+    """Log a CRM that is down, with the action and the sender id."""
+    logger.error(
+        "CRM unavailable in %s for sender %s: %s",
+        where,
+        tracker.sender_id,
+        first_line(error),
+    )
+
+
 class CrmAction(Action, ABC):
     """An action whose work (`act`) reads or writes the CRM.
 
     `act` runs in a worker thread so a slow query never blocks other conversations.
     If the database is down, whatever `act` already said is withdrawn, the error is
-    logged with the sender id, and the customer hears `utter_crm_unavailable` in
-    their language; the conversation goes on.
+    logged with the sender id, and `when_unavailable` answers the customer (by
+    default with `utter_crm_unavailable` in their language); the conversation goes on.
     """
+
+    intent: ClassVar[str] = ""
+    """The request this action answers once the customer is verified (see `handles`)."""
 
     @abstractmethod
     def name(self) -> str:
@@ -244,8 +309,11 @@ class CrmAction(Action, ABC):
     ) -> list[EventType]:
         """Do the work; runs in a thread, may use `crm_session()`."""
 
-    def when_unavailable(self, tracker: Tracker) -> list[EventType]:
-        """Events to return when the CRM is down (default: none)."""
+    def when_unavailable(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        """Answer when the CRM is down; returns the events (default: none)."""
+        dispatcher.utter_message(response="utter_crm_unavailable")
         return []
 
     async def run(
@@ -256,14 +324,27 @@ class CrmAction(Action, ABC):
             return await asyncio.to_thread(self.act, dispatcher, tracker, domain)
         except CRM_ERRORS as error:
             del dispatcher.messages[said:]
-            logger.error(
-                "CRM unavailable in %s for sender %s: %s",
-                self.name(),
-                tracker.sender_id,
-                first_line(error),
-            )
-            dispatcher.utter_message(response="utter_crm_unavailable")
-            return self.when_unavailable(tracker)
+            log_unavailable(self.name(), tracker, error)
+            return self.when_unavailable(dispatcher, tracker)
+
+
+class CustomerAction(CrmAction):
+    """An action on the verified customer's own data: nothing happens before
+    verification (the rules run the verification form first)."""
+
+    @abstractmethod
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
+    ) -> list[EventType]:
+        """Do the work for `customer`; runs in a thread, may use `crm_session()`."""
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        customer = verified_customer(tracker)
+        if customer is None:
+            return []
+        return self.act_for(dispatcher, tracker, customer)
 
 
 REQUEST_HANDLERS: dict[str, type[CrmAction]] = {}
@@ -274,7 +355,50 @@ def handles(intent: str) -> Callable[[type[CrmAction]], type[CrmAction]]:
     """Register an action as the answer to `intent` once the customer is verified."""
 
     def register(cls: type[CrmAction]) -> type[CrmAction]:
+        cls.intent = intent
         REQUEST_HANDLERS[intent] = cls
         return cls
 
     return register
+
+
+# --- forms that check their answers with the CRM --------------------------------------
+
+
+class CrmFormValidation(FormValidationAction, ABC):
+    """A form's validation that sets slots as the form starts, then checks the
+    validated answers with the CRM."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The validation action's name in the domain: `validate_<form>`."""
+
+    @abstractmethod
+    async def on_activation(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        """Slots to set as the form starts (the validation already sees them)."""
+
+    @abstractmethod
+    async def check(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        """Check the validated answers with the CRM, when there is enough to check."""
+
+    def unavailable(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, error: BaseException
+    ) -> None:
+        """Log a CRM that is down and tell the customer politely."""
+        log_unavailable(self.name(), tracker, error)
+        dispatcher.utter_message(response="utter_crm_unavailable")
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = []
+        if form_activating(tracker):
+            events += await self.on_activation(dispatcher, tracker)
+            tracker.slots.update({e["name"]: e["value"] for e in events})
+        events += await super().get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(events)
+        return events + await self.check(dispatcher, tracker)

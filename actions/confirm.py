@@ -102,5 +102,7 @@ class ActionConfirm(common.CrmAction):
         dispatcher.utter_message(response="utter_left_unchanged")
         return settled()
 
-    def when_unavailable(self, tracker: Tracker) -> list[EventType]:
-        return settled()
+    def when_unavailable(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        return super().when_unavailable(dispatcher, tracker) + settled()

@@ -155,5 +155,7 @@ class ActionSaveFeedback(common.CrmAction):
             SlotSet("request_resolved", False),
         ]
 
-    def when_unavailable(self, tracker: Tracker) -> list[EventType]:
-        return self.reset()
+    def when_unavailable(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        return super().when_unavailable(dispatcher, tracker) + self.reset()

@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
+from actions.confirm import settled
 from actions.verification import identify
 from crm import queries
 
@@ -66,8 +67,7 @@ def hold_events(tracker: Tracker) -> list[EventType]:
     """Stop whatever the bot was doing (a form, a question) and hold."""
     events: list[EventType] = [
         SlotSet("handoff_active", True),
-        SlotSet("awaiting_confirmation", False),
-        SlotSet("pending_confirmation", None),
+        *settled(),
         SlotSet("awaiting", None),
         SlotSet("request_resolved", False),
         ActiveLoop(None),
@@ -107,6 +107,22 @@ def hand_off(
     return signed + hold_events(tracker)
 
 
+def degraded(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Without the CRM there is no ticket, but the customer still gets a person.
+
+    The `handoff_active` slot reaches the conversation log through Rasa's tracker
+    store, and the ingest step flags the conversation for staff from it.
+    """
+    dispatcher.utter_message(response="utter_handoff_degraded")
+    return hold_events(tracker)
+
+
+def upset(tracker: Tracker) -> bool:
+    """True if the latest message was negative: then a person, not a ticket."""
+    mood = common.sentiment(tracker)
+    return mood is not None and mood.label == "negative"
+
+
 class ActionHandoff(common.CrmAction):
     """The customer asked for a person (or the bot could not help)."""
 
@@ -118,36 +134,10 @@ class ActionHandoff(common.CrmAction):
     ) -> list[EventType]:
         return hand_off(dispatcher, tracker, "customer asked for a person")
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def when_unavailable(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[EventType]:
-        return await degrade_to_hold(self, dispatcher, tracker, domain)
-
-
-async def degrade_to_hold(
-    action: common.CrmAction,
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-) -> list[EventType]:
-    """Without the CRM there is no ticket, but the customer still gets a person.
-
-    The `handoff_active` slot reaches the conversation log through Rasa's tracker
-    store, and the ingest step flags the conversation for staff from it.
-    """
-    said = len(dispatcher.messages)
-    try:
-        return await asyncio.to_thread(action.act, dispatcher, tracker, domain)
-    except common.CRM_ERRORS as error:
-        del dispatcher.messages[said:]
-        logger.error(
-            "CRM unavailable in %s for sender %s: %s",
-            action.name(),
-            tracker.sender_id,
-            common.first_line(error),
-        )
-        dispatcher.utter_message(response="utter_handoff_degraded")
-        return hold_events(tracker)
+        return degraded(dispatcher, tracker)
 
 
 class ActionHandleComplaint(common.CrmAction):
@@ -159,35 +149,28 @@ class ActionHandleComplaint(common.CrmAction):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        mood = common.sentiment(tracker)
-        if mood is not None and mood.label == "negative":
+        if upset(tracker):
             return hand_off(dispatcher, tracker, "complaint")
         customer, signed = identify(tracker)
         with common.crm_session() as session:
-            conversation = queries.get_or_create_conversation(
-                session=session,
-                sender_id=tracker.sender_id,
-                customer_id=customer,
-                language=common.language(tracker),
-            )
-            ticket = queries.create_ticket(
-                session=session,
-                customer_id=customer,
-                conversation_id=conversation.id,
+            ticket = common.open_ticket(
+                session,
+                tracker,
+                customer,
                 category="complaint",
                 subject="Complaint from chat",
                 transcript=transcript(tracker),
+                language=common.language(tracker),
             )
         dispatcher.utter_message(response="utter_complaint_logged", ticket=ticket)
         return signed
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def when_unavailable(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[EventType]:
-        mood = common.sentiment(tracker)
-        if mood is not None and mood.label == "negative":
-            return await degrade_to_hold(self, dispatcher, tracker, domain)
-        return await super().run(dispatcher, tracker, domain)
+        if upset(tracker):
+            return degraded(dispatcher, tracker)
+        return super().when_unavailable(dispatcher, tracker)
 
 
 def _bot_action(event: dict[str, Any]) -> str | None:
@@ -255,11 +238,7 @@ class ActionHandoffReleased(Action):
         try:
             await asyncio.to_thread(self.release, tracker.sender_id)
         except common.CRM_ERRORS as error:
-            logger.error(
-                "CRM unavailable releasing sender %s: %s",
-                tracker.sender_id,
-                common.first_line(error),
-            )
+            common.log_unavailable(self.name(), tracker, error)
         dispatcher.utter_message(response="utter_handoff_released")
         return [SlotSet("handoff_active", False), *common.resolved("human_handoff")]
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -42,13 +44,11 @@ def items_text(order: OrderInfo, lang: str) -> str:
 
 def order_line(order: OrderInfo, lang: str) -> str:
     """One order in a list: number · date · status · total."""
-    return " · ".join(
-        [
-            order.number,
-            common.day(order.placed_at, lang),
-            common.label(common.ORDER_STATUS, order.status, lang),
-            common.money(order.total, order.currency),
-        ]
+    return common.line(
+        order.number,
+        common.day(order.placed_at, lang),
+        common.label(common.ORDER_STATUS, order.status, lang),
+        common.money(order.total, order.currency),
     )
 
 
@@ -58,7 +58,7 @@ def choice_buttons(
     """One button per order that repeats `intent` for that order."""
     return [
         {
-            "title": f"{o.number} · {items_text(o, lang)}"[:60],
+            "title": common.line(o.number, items_text(o, lang))[:60],
             "payload": f'/{intent}{{"order_number": "{o.number}"}}',
         }
         for o in orders
@@ -101,6 +101,17 @@ def say_status(
         )
     if full:
         say_details(dispatcher, order, lang)
+
+
+def say_cannot_change(
+    dispatcher: CollectingDispatcher, tracker: Tracker, number: str, status: str
+) -> None:
+    """The order has shipped (it is `status` now): too late to change it."""
+    dispatcher.utter_message(
+        response="utter_order_cannot_change",
+        order_number=number,
+        status=common.label(common.ORDER_STATUS, status, common.language(tracker)),
+    )
 
 
 def say_details(dispatcher: CollectingDispatcher, order: OrderInfo, lang: str) -> None:
@@ -173,11 +184,26 @@ class ActionCheckOrderStatus(common.CrmAction):
         ]
 
 
-class OwnOrderAction(common.CrmAction):
-    """An action on one of the verified customer's orders, chosen if not given."""
+class OwnOrderAction(common.CustomerAction):
+    """An action on one of the verified customer's orders, chosen if not given.
 
-    intent = ""
+    `act_on` does the work once the order is known, and only for an order that has
+    not shipped unless `only_unshipped` is turned off.
+    """
+
     only_unshipped = True
+
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
+    ) -> list[EventType]:
+        picked = self.pick(dispatcher, tracker, customer, self.candidates(customer))
+        if not isinstance(picked, OrderInfo):
+            return picked
+        chosen = [SlotSet("order_number", picked.number), SlotSet("awaiting", None)]
+        if self.only_unshipped and picked.shipped:
+            say_cannot_change(dispatcher, tracker, picked.number, picked.status)
+            return chosen
+        return chosen + self.act_on(dispatcher, tracker, picked)
 
     def pick(
         self,
@@ -185,7 +211,7 @@ class OwnOrderAction(common.CrmAction):
         tracker: Tracker,
         customer: int,
         candidates: list[OrderInfo],
-    ) -> OrderInfo | list[EventType] | None:
+    ) -> OrderInfo | list[EventType]:
         """The order to act on, or events asking the customer which one."""
         lang = common.language(tracker)
         number = order_number_asked(tracker)
@@ -200,10 +226,7 @@ class OwnOrderAction(common.CrmAction):
                 buttons=choice_buttons(candidates, self.intent, lang),
             )
             return [SlotSet("awaiting", self.intent)]
-        with common.crm_session() as session:
-            order = queries.customer_order(
-                session=session, customer_id=customer, number=number
-            )
+        order = common.crm_call(queries.customer_order, customer, number=number)
         if order is None:
             dispatcher.utter_message(
                 response="utter_order_not_on_account", order_number=number
@@ -212,70 +235,64 @@ class OwnOrderAction(common.CrmAction):
         return order
 
     def candidates(self, customer: int) -> list[OrderInfo]:
-        with common.crm_session() as session:
-            return queries.unshipped_orders(session=session, customer_id=customer)
+        """The orders to choose from when none is named."""
+        return common.crm_call(queries.unshipped_orders, customer)
+
+    @abstractmethod
+    def act_on(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderInfo
+    ) -> list[EventType]:
+        """Do the work on the customer's `order` (its `customer_id` is theirs)."""
 
 
 @common.handles("cancel_order")
 class ActionCancelOrder(OwnOrderAction):
     """Cancel an order that has not shipped, after the customer confirms."""
 
-    intent = "cancel_order"
-
     def name(self) -> str:
         return "action_cancel_order"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_on(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderInfo
     ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
-        picked = self.pick(dispatcher, tracker, customer, self.candidates(customer))
-        if not isinstance(picked, OrderInfo):
-            return picked or []
         lang = common.language(tracker)
-        base = [SlotSet("order_number", picked.number), SlotSet("awaiting", None)]
-        if picked.shipped:
-            dispatcher.utter_message(
-                response="utter_order_cannot_change",
-                order_number=picked.number,
-                status=common.label(common.ORDER_STATUS, picked.status, lang),
-            )
-            return base
         dispatcher.utter_message(
             response="utter_confirm_cancel_order",
-            order_number=picked.number,
-            items=items_text(picked, lang),
-            total=common.money(picked.total, picked.currency),
+            order_number=order.number,
+            items=items_text(order, lang),
+            total=common.money(order.total, order.currency),
             buttons=common.yes_no_buttons(lang),
         )
-        return base + ask_confirmation("cancel_order", order_number=picked.number)
+        return ask_confirmation("cancel_order", order_number=order.number)
+
+
+def change_unshipped(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    change: Callable[..., OrderInfo],
+    number: str,
+    **details: Any,
+) -> OrderInfo | None:
+    """Make a confirmed `change` to the customer's order, or say why it cannot be."""
+    customer = common.require_customer(tracker)
+    try:
+        return common.crm_call(change, customer, number=number, **details)
+    except queries.AlreadyShipped as refusal:
+        say_cannot_change(dispatcher, tracker, number, refusal.detail)
+    except queries.NotFound:
+        dispatcher.utter_message(
+            response="utter_order_not_on_account", order_number=number
+        )
+    return None
 
 
 @confirms("cancel_order")
 def cancel_confirmed(
     dispatcher: CollectingDispatcher, tracker: Tracker, params: dict[str, Any]
 ) -> list[EventType]:
-    customer = common.require_customer(tracker)
     number = params["order_number"]
-    lang = common.language(tracker)
-    try:
-        with common.crm_session() as session:
-            order = queries.cancel_order(
-                session=session, customer_id=customer, number=number
-            )
-    except queries.AlreadyShipped as refusal:
-        dispatcher.utter_message(
-            response="utter_order_cannot_change",
-            order_number=number,
-            status=common.label(common.ORDER_STATUS, refusal.detail, lang),
-        )
-        return []
-    except queries.NotFound:
-        dispatcher.utter_message(
-            response="utter_order_not_on_account", order_number=number
-        )
+    order = change_unshipped(dispatcher, tracker, queries.cancel_order, number)
+    if order is None:
         return []
     dispatcher.utter_message(
         response="utter_order_cancelled",
@@ -289,47 +306,27 @@ def cancel_confirmed(
 class ActionChangeOrder(OwnOrderAction):
     """Items, quantity or size: staff make the change, so the bot opens a ticket."""
 
-    intent = "change_order"
-
     def name(self) -> str:
         return "action_change_order"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_on(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderInfo
     ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
-        picked = self.pick(dispatcher, tracker, customer, self.candidates(customer))
-        if not isinstance(picked, OrderInfo):
-            return picked or []
-        lang = common.language(tracker)
-        base = [SlotSet("order_number", picked.number), SlotSet("awaiting", None)]
-        if picked.shipped:
-            dispatcher.utter_message(
-                response="utter_order_cannot_change",
-                order_number=picked.number,
-                status=common.label(common.ORDER_STATUS, picked.status, lang),
-            )
-            return base
         with common.crm_session() as session:
-            conversation = queries.get_or_create_conversation(
-                session=session, sender_id=tracker.sender_id, customer_id=customer
-            )
-            ticket = queries.create_ticket(
-                session=session,
-                customer_id=customer,
-                conversation_id=conversation.id,
+            ticket = common.open_ticket(
+                session,
+                tracker,
+                order.customer_id,
                 category="order_change",
-                subject=f"Change to order {picked.number}",
+                subject=f"Change to order {order.number}",
                 transcript=request_text(tracker),
             )
         dispatcher.utter_message(
             response="utter_order_change_requested",
-            order_number=picked.number,
+            order_number=order.number,
             ticket=ticket,
         )
-        return base + common.resolved("change_order")
+        return common.resolved("change_order")
 
 
 def request_text(tracker: Tracker) -> str | None:
@@ -344,7 +341,7 @@ def request_text(tracker: Tracker) -> str | None:
 # --- the shipping address -------------------------------------------------------------
 
 
-class ValidateAddressForm(FormValidationAction):
+class ValidateAddressForm(common.CrmFormValidation):
     """Which unshipped order, and the new address (free text)."""
 
     def name(self) -> str:
@@ -368,7 +365,7 @@ class ValidateAddressForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        return {}  # checked in get_validation_events, with the CRM
+        return {}  # checked with the CRM in `check`
 
     def validate_new_address(
         self,
@@ -385,27 +382,23 @@ class ValidateAddressForm(FormValidationAction):
         dispatcher.utter_message(response="utter_invalid_address")
         return {"new_address": None}
 
-    async def get_validation_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        events: list[EventType] = []
-        if common.form_activating(tracker):
-            events += [
-                SlotSet("address_stopped", False),
-                SlotSet("new_address", None),
-                SlotSet("next_form", None),
-            ]
-            tracker.slots.update({e["name"]: e["value"] for e in events})
-        events += await super().get_validation_events(dispatcher, tracker, domain)
-        tracker.add_slots(events)
-        if tracker.get_slot("new_address") is None:
-            events += await self.check_order(dispatcher, tracker)
-        return events
-
-    async def check_order(
+    async def on_activation(
         self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[EventType]:
-        """Pick the order (the only unshipped one, or the one given) or refuse."""
+        """A fresh start: no address yet, and nothing stopped."""
+        return [
+            SlotSet("address_stopped", False),
+            SlotSet("new_address", None),
+            SlotSet("next_form", None),
+        ]
+
+    async def check(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        """Until there is an address: pick the order (the only unshipped one, or the
+        one given) or refuse it."""
+        if tracker.get_slot("new_address") is not None:
+            return []
         customer = common.verified_customer(tracker)
         if customer is None:
             return [SlotSet("address_stopped", True)]
@@ -413,14 +406,8 @@ class ValidateAddressForm(FormValidationAction):
         try:
             unshipped, chosen = await asyncio.to_thread(self.lookup, customer, number)
         except common.CRM_ERRORS as error:
-            logger.error(
-                "CRM unavailable for sender %s: %s",
-                tracker.sender_id,
-                common.first_line(error),
-            )
-            dispatcher.utter_message(response="utter_crm_unavailable")
+            self.unavailable(dispatcher, tracker, error)
             return [SlotSet("address_stopped", True)]
-        lang = common.language(tracker)
         if not unshipped:
             dispatcher.utter_message(
                 response="utter_no_orders_to_change_shipping_address"
@@ -432,11 +419,7 @@ class ValidateAddressForm(FormValidationAction):
             )
             return [SlotSet("order_number", None)]
         if chosen is not None and chosen.shipped:
-            dispatcher.utter_message(
-                response="utter_order_cannot_change",
-                order_number=chosen.number,
-                status=common.label(common.ORDER_STATUS, chosen.status, lang),
-            )
+            say_cannot_change(dispatcher, tracker, chosen.number, chosen.status)
             return [SlotSet("order_number", None)]
         if chosen is None and len(unshipped) == 1:
             return [SlotSet("order_number", unshipped[0].number)]
@@ -458,20 +441,16 @@ class ValidateAddressForm(FormValidationAction):
         return unshipped, chosen
 
 
-class ActionAskAddressFormOrderNumber(common.CrmAction):
+class ActionAskAddressFormOrderNumber(common.CustomerAction):
     """Which order should go to the new address? One button per unshipped order."""
 
     def name(self) -> str:
         return "action_ask_address_form_order_number"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
-        with common.crm_session() as session:
-            unshipped = queries.unshipped_orders(session=session, customer_id=customer)
+        unshipped = common.crm_call(queries.unshipped_orders, customer)
         dispatcher.utter_message(
             response="utter_which_order",
             buttons=choice_buttons(unshipped, "inform", common.language(tracker)),
@@ -524,28 +503,14 @@ class ActionChangeShippingAddress(common.CrmAction):
 def address_confirmed(
     dispatcher: CollectingDispatcher, tracker: Tracker, params: dict[str, Any]
 ) -> list[EventType]:
-    customer = common.require_customer(tracker)
-    number = params["order_number"]
-    lang = common.language(tracker)
-    try:
-        with common.crm_session() as session:
-            order = queries.change_shipping_address(
-                session=session,
-                customer_id=customer,
-                number=number,
-                address=params["address"],
-            )
-    except queries.AlreadyShipped as refusal:
-        dispatcher.utter_message(
-            response="utter_order_cannot_change",
-            order_number=number,
-            status=common.label(common.ORDER_STATUS, refusal.detail, lang),
-        )
-        return [SlotSet("new_address", None)]
-    except queries.NotFound:
-        dispatcher.utter_message(
-            response="utter_order_not_on_account", order_number=number
-        )
+    order = change_unshipped(
+        dispatcher,
+        tracker,
+        queries.change_shipping_address,
+        params["order_number"],
+        address=params["address"],
+    )
+    if order is None:
         return [SlotSet("new_address", None)]
     dispatcher.utter_message(
         response="utter_address_changed",

@@ -10,7 +10,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions import common
 from actions.confirm import ask_confirmation, confirms, declines
@@ -39,20 +39,14 @@ def choose_offer(churn_score: float | None) -> str:
 
 
 @common.handles("check_subscription")
-class ActionSubscriptionDetails(common.CrmAction):
+class ActionSubscriptionDetails(common.CustomerAction):
     def name(self) -> str:
         return "action_subscription_details"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
-        with common.crm_session() as session:
-            current = queries.current_subscription(
-                session=session, customer_id=customer
-            )
+        current = common.crm_call(queries.current_subscription, customer)
         if current is None:
             dispatcher.utter_message(response="utter_no_subscription")
             return []
@@ -69,18 +63,15 @@ class ActionSubscriptionDetails(common.CrmAction):
 
 
 @common.handles("cancel_subscription")
-class ActionCancelSubscription(common.CrmAction):
+class ActionCancelSubscription(common.CustomerAction):
     """Offer to keep the customer first when it is worth it, else confirm."""
 
     def name(self) -> str:
         return "action_cancel_subscription"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
         offered_before = tracker.get_slot("retention_offer_id") is not None
         with common.crm_session() as session:
             current = queries.current_subscription(
@@ -137,18 +128,25 @@ def ask_to_cancel(
     )
 
 
+def record_outcome(
+    session: Session, customer: int, params: dict[str, Any], *, accepted: bool
+) -> None:
+    """Whether the customer took the retention offer they were asked about."""
+    queries.set_retention_outcome(
+        session=session,
+        customer_id=customer,
+        offer_id=int(params["offer_id"]),
+        accepted=accepted,
+    )
+
+
 @confirms("retention_offer")
 def offer_accepted(
     dispatcher: CollectingDispatcher, tracker: Tracker, params: dict[str, Any]
 ) -> list[EventType]:
     customer = common.require_customer(tracker)
     with common.crm_session() as session:
-        queries.set_retention_outcome(
-            session=session,
-            customer_id=customer,
-            offer_id=int(params["offer_id"]),
-            accepted=True,
-        )
+        record_outcome(session, customer, params, accepted=True)
     lang = common.language(tracker)
     dispatcher.utter_message(
         response="utter_retention_accepted",
@@ -163,12 +161,7 @@ def offer_declined(
 ) -> list[EventType]:
     customer = common.require_customer(tracker)
     with common.crm_session() as session:
-        queries.set_retention_outcome(
-            session=session,
-            customer_id=customer,
-            offer_id=int(params["offer_id"]),
-            accepted=False,
-        )
+        record_outcome(session, customer, params, accepted=False)
         current = queries.current_subscription(session=session, customer_id=customer)
     if current is None:
         dispatcher.utter_message(response="utter_no_subscription")
@@ -220,18 +213,15 @@ def plan_mentioned(tracker: Tracker, options: list[PlanInfo]) -> PlanInfo | None
 
 
 @common.handles("change_subscription")
-class ActionChangeSubscription(common.CrmAction):
+class ActionChangeSubscription(common.CustomerAction):
     """Switch plan: staff apply it at the next renewal, so the bot opens a ticket."""
 
     def name(self) -> str:
         return "action_change_subscription"
 
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
-        customer = common.verified_customer(tracker)
-        if customer is None:
-            return []
         lang = common.language(tracker)
         with common.crm_session() as session:
             current = queries.current_subscription(
@@ -245,13 +235,10 @@ class ActionChangeSubscription(common.CrmAction):
                 and wanted is not None
                 and wanted.code != current.plan_code
             ):
-                conversation = queries.get_or_create_conversation(
-                    session=session, sender_id=tracker.sender_id, customer_id=customer
-                )
-                ticket = queries.create_ticket(
-                    session=session,
-                    customer_id=customer,
-                    conversation_id=conversation.id,
+                ticket = common.open_ticket(
+                    session,
+                    tracker,
+                    customer,
                     category="subscription_change",
                     subject=f"Switch plan from {current.plan_code} to {wanted.code}",
                 )
@@ -272,7 +259,9 @@ class ActionChangeSubscription(common.CrmAction):
             plan=plan_name(current, lang),
             buttons=[
                 {
-                    "title": f"{plan_name(p, lang)} · {common.money(p.monthly_price)}",
+                    "title": common.line(
+                        plan_name(p, lang), common.money(p.monthly_price)
+                    ),
                     "payload": f'/change_subscription{{"plan": "{p.code}"}}',
                 }
                 for p in others

@@ -11,7 +11,7 @@ import re
 import time
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -139,7 +139,7 @@ def identify(tracker: Tracker) -> tuple[int | None, list[EventType]]:
 # --- email plus order number (or phone) -----------------------------------------------
 
 
-class ValidateVerifyCustomerForm(FormValidationAction):
+class ValidateVerifyCustomerForm(common.CrmFormValidation):
     """Checks the form's answers against the CRM; three failures lock the attempt."""
 
     def name(self) -> str:
@@ -220,19 +220,6 @@ class ValidateVerifyCustomerForm(FormValidationAction):
             return {"phone": value.strip()}
         return {"phone": None}
 
-    async def get_validation_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        events: list[EventType] = []
-        if common.form_activating(tracker):
-            events += await self.on_activation(dispatcher, tracker)
-            tracker.slots.update({e["name"]: e["value"] for e in events})
-        events += await super().get_validation_events(dispatcher, tracker, domain)
-        tracker.add_slots(events)
-        if self.ready_to_check(tracker):
-            events += await self.check_identity(dispatcher, tracker)
-        return events
-
     async def on_activation(
         self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[EventType]:
@@ -244,7 +231,8 @@ class ValidateVerifyCustomerForm(FormValidationAction):
             signed = await asyncio.to_thread(signature_events, tracker)
             failures = await asyncio.to_thread(self.failures, tracker.sender_id, None)
         except common.CRM_ERRORS as error:
-            return events + self.unavailable(dispatcher, tracker, error)
+            self.unavailable(dispatcher, tracker, error)
+            return [*events, SlotSet("requested_slot", None)]
         locked = failures >= queries.MAX_VERIFICATION_FAILURES
         return [*events, *signed, SlotSet("verification_locked", locked)]
 
@@ -264,13 +252,17 @@ class ValidateVerifyCustomerForm(FormValidationAction):
                 session=session, sender_id=sender_id, customer_id=customer_id
             )
 
-    async def check_identity(
+    async def check(
         self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[EventType]:
+        """Once there is an email plus an order number or phone: is it them?"""
+        if not self.ready_to_check(tracker):
+            return []
         try:
             outcome = await asyncio.to_thread(self.attempt, tracker)
         except common.CRM_ERRORS as error:
-            return self.unavailable(dispatcher, tracker, error)
+            self.unavailable(dispatcher, tracker, error)
+            return [SlotSet("requested_slot", None)]
         customer, failures = outcome
         if customer is not None:
             name = customer.name_zh if common.language(tracker) == "zh" else None
@@ -315,18 +307,6 @@ class ValidateVerifyCustomerForm(FormValidationAction):
             if ok:
                 return owner, before
             return None, before + 1
-
-    @staticmethod
-    def unavailable(
-        dispatcher: CollectingDispatcher, tracker: Tracker, error: BaseException
-    ) -> list[EventType]:
-        logger.error(
-            "CRM unavailable verifying sender %s: %s",
-            tracker.sender_id,
-            common.first_line(error),
-        )
-        dispatcher.utter_message(response="utter_crm_unavailable")
-        return [SlotSet("requested_slot", None)]
 
 
 class ActionAskEmail(Action):

@@ -117,6 +117,32 @@ def make_tracker(
     )
 
 
+def tracker_for(customer_id: int, **kwargs: Any) -> Tracker:
+    """A tracker of the verified customer `customer_id` (see `make_tracker`)."""
+    return make_tracker(verified=True, customer_id=customer_id, **kwargs)
+
+
+def answer(
+    customer_id: int,
+    intent: str,
+    pending: dict[str, Any],
+    *,
+    meanwhile: list[dict[str, Any]] | None = None,
+    **kwargs: Any,
+) -> Tracker:
+    """The verified customer's yes (`affirm`) or no (`deny`) to the question
+    `pending`, just asked, or asked before the `meanwhile` events."""
+    return tracker_for(
+        customer_id,
+        text="yes" if intent == "affirm" else "no",
+        intent=intent,
+        pending_confirmation=pending,
+        awaiting_confirmation=True,
+        history=[slot_event("pending_confirmation", pending), *(meanwhile or [])],
+        **kwargs,
+    )
+
+
 def run(
     action: Action, tracker: Tracker
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -125,21 +151,6 @@ def run(
     result = action.run(dispatcher, tracker, DOMAIN)
     events = asyncio.run(result) if inspect.isawaitable(result) else result
     return list(events or []), dispatcher.messages
-
-
-def said(response: str | None = None, text: str | None = None, **kwargs: Any) -> dict:
-    """A message as CollectingDispatcher records it."""
-    return {
-        "text": text,
-        "buttons": kwargs.pop("buttons", []),
-        "elements": [],
-        "custom": kwargs.pop("custom", {}),
-        "template": response,
-        "response": response,
-        "image": None,
-        "attachment": None,
-        **kwargs,
-    }
 
 
 def bot_event(utter_action: str | None, text: str = "…", **metadata: Any) -> dict:
@@ -167,16 +178,3 @@ def user_event(text: str, intent: str, **parse: Any) -> dict:
 
 def slot_event(name: str, value: Any) -> dict:
     return {"event": "slot", "timestamp": 1_789_999_991.0, "name": name, "value": value}
-
-
-def render(message: dict[str, Any], language: str = "en") -> str:
-    """The text Rasa would send for a dispatched response, every placeholder filled.
-
-    Fails if the response is missing, has no variation for `language`, or uses a
-    placeholder the action did not provide.
-    """
-    variations = DOMAIN["responses"][message["response"]]
-    chosen = [v for v in variations if (language == "zh") == bool(v.get("condition"))]
-    assert chosen, f"{message['response']} has no {language} variation"
-    values = {k: v for k, v in message.items() if k not in said()}
-    return chosen[0]["text"].format(**values)

@@ -16,31 +16,17 @@ from actions.account import (
 from actions.confirm import ActionConfirm
 from crm.models import Customer, Ticket
 from tests import factories
-from tests.actions.conftest import make_tracker, render, run, said, slot_event
-
-YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
-
-
-def yes(me, pending: dict, **slots):
-    return make_tracker(
-        text="yes",
-        intent="affirm",
-        verified=True,
-        customer_id=me.id,
-        pending_confirmation=pending,
-        history=[slot_event("pending_confirmation", pending)],
-        **slots,
-    )
+from tests.actions.conftest import answer, make_tracker, run, tracker_for
+from tests.actions.expected import YES_NO, asked, render, resolved, said
 
 
 def test_new_email_is_confirmed_then_saved(crm: Session) -> None:
     me = factories.customer(crm)
-    ask = make_tracker(
+    ask = tracker_for(
+        me.id,
         text="change my email to new.me@example.org",
         intent="edit_account",
         entities={"email": "new.me@example.org"},
-        verified=True,
-        customer_id=me.id,
     )
     events, messages = run(ActionEditAccount(), ask)
     pending = {
@@ -48,11 +34,7 @@ def test_new_email_is_confirmed_then_saved(crm: Session) -> None:
         "field": "email",
         "value": "new.me@example.org",
     }
-    assert events == [
-        SlotSet("awaiting", None),
-        SlotSet("awaiting_confirmation", True),
-        SlotSet("pending_confirmation", pending),
-    ]
+    assert events == [SlotSet("awaiting", None), *asked(pending)]
     assert messages == [
         said(
             "utter_confirm_contact_change",
@@ -61,7 +43,7 @@ def test_new_email_is_confirmed_then_saved(crm: Session) -> None:
             buttons=YES_NO,
         )
     ]
-    events, messages = run(ActionConfirm(), yes(me, pending))
+    events, messages = run(ActionConfirm(), answer(me.id, "affirm", pending))
     assert crm.get(Customer, me.id).email == "new.me@example.org"
     assert messages == [
         said("utter_contact_updated", field="email address", value="new.me@example.org")
@@ -73,38 +55,31 @@ def test_an_email_of_another_account_is_refused(crm: Session) -> None:
     me = factories.customer(crm)
     other = factories.customer(crm)
     pending = {"kind": "update_contact", "field": "email", "value": other.email.upper()}
-    _, messages = run(ActionConfirm(), yes(me, pending))
+    _, messages = run(ActionConfirm(), answer(me.id, "affirm", pending))
     assert messages == [said("utter_email_taken", value=other.email.upper())]
     assert crm.get(Customer, me.id).email != other.email
 
 
 def test_without_a_new_value_the_bot_asks_then_uses_the_answer(crm: Session) -> None:
     me = factories.customer(crm)
-    ask = make_tracker(
-        text="修改手机号",
-        intent="edit_account",
-        verified=True,
-        customer_id=me.id,
-        language="zh",
-    )
+    ask = tracker_for(me.id, text="修改手机号", intent="edit_account", language="zh")
     assert run(ActionEditAccount(), ask) == (
         [SlotSet("awaiting", "edit_account")],
         [said("utter_ask_new_contact")],
     )
-    answer = make_tracker(
+    detail = tracker_for(
+        me.id,
         text="+86 138 0013 8000",
         intent="inform",
         entities={"phone": "+86 138 0013 8000"},
-        verified=True,
-        customer_id=me.id,
         awaiting="edit_account",
         language="zh",
     )
-    events, messages = run(ActionHandleInform(), answer)
+    events, messages = run(ActionHandleInform(), detail)
     assert render(messages[0], "zh") == "确认将您的手机号修改为 +86 138 0013 8000 吗？"
     assert events[0] == SlotSet("awaiting", None)
     pending = events[-1]["value"]
-    run(ActionConfirm(), yes(me, pending, language="zh"))
+    run(ActionConfirm(), answer(me.id, "affirm", pending, language="zh"))
     assert crm.get(Customer, me.id).phone == "+86 138 0013 8000"
 
 
@@ -126,36 +101,28 @@ def test_a_bare_detail_without_context(crm: Session) -> None:
 
 def test_newsletter_on_and_off(crm: Session) -> None:
     me = factories.customer(crm, newsletter=False)
-    on = make_tracker(intent="newsletter_subscribe", verified=True, customer_id=me.id)
+    on = tracker_for(me.id, intent="newsletter_subscribe")
     events, messages = run(ActionNewsletterSubscribe(), on)
     assert messages == [said("utter_newsletter_on")]
-    assert events == [
-        SlotSet("request_resolved", True),
-        SlotSet("last_request", "newsletter_subscribe"),
-    ]
+    assert events == resolved("newsletter_subscribe")
     assert crm.get(Customer, me.id).newsletter is True
     _, messages = run(ActionNewsletterSubscribe(), on)
     assert messages == [said("utter_newsletter_already_on")]
-    off = make_tracker(
-        intent="newsletter_unsubscribe", verified=True, customer_id=me.id
-    )
-    _, messages = run(ActionNewsletterUnsubscribe(), off)
+    off = tracker_for(me.id, intent="newsletter_unsubscribe")
+    events, messages = run(ActionNewsletterUnsubscribe(), off)
     assert messages == [said("utter_newsletter_off")]
+    assert events == resolved("newsletter_unsubscribe")
     assert crm.get(Customer, me.id).newsletter is False
 
 
 def test_delete_account_becomes_a_ticket(crm: Session) -> None:
     me = factories.customer(crm)
-    ask = make_tracker(
-        sender="del-1", intent="delete_account", verified=True, customer_id=me.id
-    )
+    ask = tracker_for(me.id, sender="del-1", intent="delete_account")
     events, messages = run(ActionDeleteAccount(), ask)
-    assert events == [
-        SlotSet("awaiting_confirmation", True),
-        SlotSet("pending_confirmation", {"kind": "delete_account"}),
-    ]
+    pending = {"kind": "delete_account"}
+    assert events == asked(pending)
     assert messages == [said("utter_confirm_delete_account", buttons=YES_NO)]
-    _, messages = run(ActionConfirm(), yes(me, {"kind": "delete_account"}, sender="x"))
+    _, messages = run(ActionConfirm(), answer(me.id, "affirm", pending, sender="x"))
     ticket = crm.scalars(select(Ticket)).one()
     assert (ticket.category, ticket.customer_id, ticket.status) == (
         "account_deletion",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import pytest
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +20,8 @@ from actions.confirm import ActionConfirm
 from crm.models import Conversation, Refund, Ticket
 from tests import factories
 from tests.actions import factories as more
-from tests.actions.conftest import make_tracker, render, run, said, slot_event
-
-YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+from tests.actions.conftest import answer, make_tracker, run, tracker_for
+from tests.actions.expected import SETTLED, YES_NO, asked, render, resolved, said
 
 
 def me_with_delivered_order(session: Session):
@@ -33,21 +33,19 @@ def me_with_delivered_order(session: Session):
 def test_refund_request_confirmed_creates_refund_and_ticket(crm: Session) -> None:
     me, order = me_with_delivered_order(crm)
     text = f"i want my money back for {order.number}, it arrived broken"
-    ask = make_tracker(
+    ask = tracker_for(
+        me.id,
         sender="refund-1",
         text=text,
         intent="request_refund",
         entities={"order_number": order.number},
-        verified=True,
-        customer_id=me.id,
     )
     events, messages = run(ActionRequestRefund(), ask)
     pending = {"kind": "request_refund", "order_number": order.number, "reason": text}
     assert events == [
         SlotSet("order_number", order.number),
         SlotSet("awaiting", None),
-        SlotSet("awaiting_confirmation", True),
-        SlotSet("pending_confirmation", pending),
+        *asked(pending),
     ]
     assert messages == [
         said(
@@ -57,15 +55,7 @@ def test_refund_request_confirmed_creates_refund_and_ticket(crm: Session) -> Non
             buttons=YES_NO,
         )
     ]
-    yes = make_tracker(
-        sender="refund-1",
-        text="yes please",
-        intent="affirm",
-        verified=True,
-        customer_id=me.id,
-        pending_confirmation=pending,
-        history=[slot_event("pending_confirmation", pending)],
-    )
+    yes = answer(me.id, "affirm", pending, sender="refund-1")
     events, messages = run(ActionConfirm(), yes)
     refund = crm.scalars(select(Refund)).one()
     ticket = crm.scalars(select(Ticket)).one()
@@ -90,23 +80,17 @@ def test_refund_request_confirmed_creates_refund_and_ticket(crm: Session) -> Non
             ticket=ticket.id,
         )
     ]
-    assert events == [
-        SlotSet("awaiting_confirmation", False),
-        SlotSet("pending_confirmation", None),
-        SlotSet("request_resolved", True),
-        SlotSet("last_request", "request_refund"),
-    ]
+    assert events == [*SETTLED, *resolved("request_refund")]
 
 
 def test_refund_in_chinese(crm: Session) -> None:
     me, order = me_with_delivered_order(crm)
-    ask = make_tracker(
+    ask = tracker_for(
+        me.id,
         text=f"{order.number} 我要退款",
         intent="request_refund",
         language="zh",
         entities={"order_number": order.number},
-        verified=True,
-        customer_id=me.id,
     )
     _, messages = run(ActionRequestRefund(), ask)
     assert (
@@ -119,49 +103,38 @@ def test_refund_in_chinese(crm: Session) -> None:
     ]
 
 
-def test_a_second_refund_is_refused(crm: Session) -> None:
-    me, order = me_with_delivered_order(crm)
-    more.refund(crm, order, status="approved")
-    ask = make_tracker(
-        intent="request_refund",
-        entities={"order_number": order.number},
-        verified=True,
-        customer_id=me.id,
+@pytest.mark.parametrize(
+    ("status", "refund", "response", "shown"),
+    [
+        (
+            "delivered",
+            "approved",
+            "utter_refund_exists",
+            "approved, payment on its way",
+        ),
+        ("processing", None, "utter_refund_not_shipped", "being prepared"),
+    ],
+    ids=["a second refund", "not shipped: cancel instead"],
+)
+def test_a_refund_is_refused(
+    crm: Session, status: str, refund: str | None, response: str, shown: str
+) -> None:
+    me = factories.customer(crm)
+    order = factories.order(crm, me, status=status)
+    if refund is not None:
+        more.refund(crm, order, status=refund)
+    ask = tracker_for(
+        me.id, intent="request_refund", entities={"order_number": order.number}
     )
     events, messages = run(ActionRequestRefund(), ask)
-    assert messages == [
-        said(
-            "utter_refund_exists",
-            order_number=order.number,
-            status="approved, payment on its way",
-        )
-    ]
+    assert messages == [said(response, order_number=order.number, status=shown)]
     assert events == [SlotSet("order_number", order.number), SlotSet("awaiting", None)]
-
-
-def test_an_unshipped_order_is_cancelled_rather_than_refunded(crm: Session) -> None:
-    me = factories.customer(crm)
-    order = factories.order(crm, me, status="processing")
-    ask = make_tracker(
-        intent="request_refund",
-        entities={"order_number": order.number},
-        verified=True,
-        customer_id=me.id,
-    )
-    _, messages = run(ActionRequestRefund(), ask)
-    assert messages == [
-        said(
-            "utter_refund_not_shipped",
-            order_number=order.number,
-            status="being prepared",
-        )
-    ]
 
 
 def test_refund_status(crm: Session) -> None:
     me, order = me_with_delivered_order(crm)
     more.refund(crm, order, status="paid", completed_at=datetime(2026, 11, 3, 9, 0))
-    tracker = make_tracker(intent="refund_status", verified=True, customer_id=me.id)
+    tracker = tracker_for(me.id, intent="refund_status")
     events, messages = run(ActionRefundStatus(), tracker)
     assert messages == [
         said(
@@ -169,15 +142,12 @@ def test_refund_status(crm: Session) -> None:
             refunds=f"{order.number} · 129.00 USD · paid back · Nov 3, 2026",
         )
     ]
-    assert events == [
-        SlotSet("request_resolved", True),
-        SlotSet("last_request", "refund_status"),
-    ]
+    assert events == resolved("refund_status")
 
 
 def test_no_refunds(crm: Session) -> None:
     me = factories.customer(crm)
-    tracker = make_tracker(intent="refund_status", verified=True, customer_id=me.id)
+    tracker = tracker_for(me.id, intent="refund_status")
     assert run(ActionRefundStatus(), tracker) == ([], [said("utter_no_refunds")])
 
 
@@ -185,9 +155,7 @@ def test_invoices(crm: Session) -> None:
     me = factories.customer(crm)
     old = more.invoice(crm, me, issued_on=date(2026, 9, 1))
     new = more.invoice(crm, me, issued_on=date(2026, 10, 1), status="failed")
-    tracker = make_tracker(
-        intent="get_invoice", verified=True, customer_id=me.id, language="zh"
-    )
+    tracker = tracker_for(me.id, intent="get_invoice", language="zh")
     _, messages = run(ActionListInvoices(), tracker)
     assert messages == [
         said(
@@ -211,7 +179,7 @@ def test_a_failed_payment_is_explained(crm: Session) -> None:
         failure_reason="card_declined",
         attempted_at=datetime(2026, 10, 1, 8, 0),
     )
-    tracker = make_tracker(intent="payment_issue", verified=True, customer_id=me.id)
+    tracker = tracker_for(me.id, intent="payment_issue")
     events, messages = run(ActionPaymentStatus(), tracker)
     assert messages == [
         said(
@@ -224,19 +192,14 @@ def test_a_failed_payment_is_explained(crm: Session) -> None:
         )
     ]
     assert "failed: the card was declined" in render(messages[0])
-    assert events == [
-        SlotSet("request_resolved", True),
-        SlotSet("last_request", "payment_issue"),
-    ]
+    assert events == resolved("payment_issue")
 
 
 def test_payments_all_fine(crm: Session) -> None:
     me = factories.customer(crm)
     bill = more.invoice(crm, me)
     more.payment(crm, bill, method="alipay", attempted_at=datetime(2026, 10, 2))
-    tracker = make_tracker(
-        intent="payment_issue", verified=True, customer_id=me.id, language="zh"
-    )
+    tracker = tracker_for(me.id, intent="payment_issue", language="zh")
     _, messages = run(ActionPaymentStatus(), tracker)
     assert render(messages[0], "zh") == (
         f"您最近的一笔付款已成功：2026年10月2日 通过支付宝为发票 {bill.number} 支付 "

@@ -10,7 +10,8 @@ from actions.fallback import (
     ActionDefaultAskAffirmation,
     ActionDefaultFallback,
 )
-from tests.actions.conftest import DOMAIN, make_tracker, render, run, said
+from tests.actions.conftest import DOMAIN, make_tracker, run
+from tests.actions.expected import render, said
 
 RANKING = [
     {"name": "nlu_fallback", "confidence": 0.3},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from rasa_sdk.events import ActiveLoop, SlotSet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,19 +20,12 @@ from actions.handoff import (
 from crm.models import Conversation, Ticket
 from crm.queries import handoff_priority
 from tests import factories
-from tests.actions.conftest import (
-    bot_event,
-    make_tracker,
-    render,
-    run,
-    said,
-    user_event,
-)
+from tests.actions.conftest import bot_event, make_tracker, run, tracker_for, user_event
+from tests.actions.expected import SETTLED, render, resolved, said
 
 HOLD = [
     SlotSet("handoff_active", True),
-    SlotSet("awaiting_confirmation", False),
-    SlotSet("pending_confirmation", None),
+    *SETTLED,
     SlotSet("awaiting", None),
     SlotSet("request_resolved", False),
     ActiveLoop(None),
@@ -93,12 +87,11 @@ def test_an_upset_high_value_customer_is_urgent(crm: Session) -> None:
             "this is the third time!!", "complain", sentiment={"label": "negative"}
         )
     ]
-    tracker = make_tracker(
+    tracker = tracker_for(
+        me.id,
         text="agent now",
         intent="human_handoff",
         sentiment=CALM,
-        verified=True,
-        customer_id=me.id,
         history=history,
         active_loop="verify_customer_form",
         language="zh",
@@ -117,6 +110,21 @@ def test_handoff_without_the_database_still_holds(crm_down: None) -> None:
     assert run(ActionHandoff(), tracker) == (HOLD, [said("utter_handoff_degraded")])
 
 
+@pytest.mark.parametrize(
+    ("mood", "expected"),
+    [
+        (ANGRY, (HOLD, [said("utter_handoff_degraded")])),
+        (CALM, ([], [said("utter_crm_unavailable")])),
+    ],
+    ids=["angry: still a person", "calm: try later"],
+)
+def test_a_complaint_without_the_database(
+    crm_down: None, mood: dict, expected: tuple
+) -> None:
+    tracker = make_tracker(text="this is broken", intent="complain", sentiment=mood)
+    assert run(ActionHandleComplaint(), tracker) == expected
+
+
 def test_an_angry_complaint_goes_to_a_person(crm: Session) -> None:
     tracker = make_tracker(
         text="your delivery service is a joke", intent="complain", sentiment=ANGRY
@@ -131,12 +139,8 @@ def test_an_angry_complaint_goes_to_a_person(crm: Session) -> None:
 def test_a_calm_complaint_becomes_a_ticket(crm: Session) -> None:
     me = factories.customer(crm)
     factories.order(crm, me, total=Decimal("10"))
-    tracker = make_tracker(
-        text="the box was a bit dented",
-        intent="complain",
-        sentiment=CALM,
-        verified=True,
-        customer_id=me.id,
+    tracker = tracker_for(
+        me.id, text="the box was a bit dented", intent="complain", sentiment=CALM
     )
     events, messages = run(ActionHandleComplaint(), tracker)
     ticket = crm.scalars(select(Ticket)).one()
@@ -201,11 +205,7 @@ def test_release_hands_back_to_the_bot(crm: Session) -> None:
         sender="rel-1", intent="EXTERNAL_handoff_released", handoff_active=True
     )
     events, messages = run(ActionHandoffReleased(), tracker)
-    assert events == [
-        SlotSet("handoff_active", False),
-        SlotSet("request_resolved", True),
-        SlotSet("last_request", "human_handoff"),
-    ]
+    assert events == [SlotSet("handoff_active", False), *resolved("human_handoff")]
     assert messages == [said("utter_handoff_released")]
     conversation = crm.scalars(select(Conversation)).one()
     assert (conversation.handoff, conversation.needs_attention) == ("released", False)

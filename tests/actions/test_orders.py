@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,10 +23,9 @@ from actions.orders import (
 from crm.models import Order, Ticket
 from tests import factories
 from tests.actions import factories as more
-from tests.actions.conftest import make_tracker, render, run, said, slot_event
+from tests.actions.conftest import answer, make_tracker, run, tracker_for, user_event
+from tests.actions.expected import SETTLED, YES_NO, asked, render, resolved, said
 from tests.factories import NOW
-
-RESOLVED = [SlotSet("request_resolved", True), SlotSet("last_request", "order_status")]
 
 
 def shipped_order(session: Session, **fields):
@@ -58,7 +59,7 @@ def test_status_by_number_is_public_but_shows_nothing_personal(crm: Session) -> 
     assert events == [
         SlotSet("awaiting", None),
         SlotSet("order_number", order.number),
-        *RESOLVED,
+        *resolved("order_status"),
     ]
     assert messages == [
         said(
@@ -171,11 +172,9 @@ def test_recent_orders_once_verified(crm: Session) -> None:
     owner = factories.customer(crm)
     older = factories.order(crm, owner, placed_at=NOW - timedelta(days=20))
     newer = factories.order(crm, owner, status="delivered", total=Decimal("1249.5"))
-    tracker = make_tracker(
-        text="my orders", intent="order_status", verified=True, customer_id=owner.id
-    )
+    tracker = tracker_for(owner.id, text="my orders", intent="order_status")
     events, messages = run(ActionCheckOrderStatus(), tracker)
-    assert events == [SlotSet("awaiting", None), *RESOLVED]
+    assert events == [SlotSet("awaiting", None), *resolved("order_status")]
     assert messages == [
         said(
             "utter_recent_orders",
@@ -194,25 +193,17 @@ def test_database_down_is_answered_politely(crm_down: None) -> None:
 
 # --- cancelling -----------------------------------------------------------------------
 
-YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
-
 
 def test_cancel_asks_to_confirm_then_cancels(crm: Session) -> None:
     owner = factories.customer(crm)
     order = factories.order(crm, owner, status="processing")
-    ask = make_tracker(
-        text="cancel my order",
-        intent="cancel_order",
-        verified=True,
-        customer_id=owner.id,
-    )
+    ask = tracker_for(owner.id, text="cancel my order", intent="cancel_order")
     events, messages = run(ActionCancelOrder(), ask)
     pending = {"kind": "cancel_order", "order_number": order.number}
     assert events == [
         SlotSet("order_number", order.number),
         SlotSet("awaiting", None),
-        SlotSet("awaiting_confirmation", True),
-        SlotSet("pending_confirmation", pending),
+        *asked(pending),
     ]
     assert messages == [
         said(
@@ -223,22 +214,8 @@ def test_cancel_asks_to_confirm_then_cancels(crm: Session) -> None:
             buttons=YES_NO,
         )
     ]
-    yes = make_tracker(
-        text="yes",
-        intent="affirm",
-        verified=True,
-        customer_id=owner.id,
-        pending_confirmation=pending,
-        awaiting_confirmation=True,
-        history=[slot_event("pending_confirmation", pending)],
-    )
-    events, messages = run(ActionConfirm(), yes)
-    assert events == [
-        SlotSet("awaiting_confirmation", False),
-        SlotSet("pending_confirmation", None),
-        SlotSet("request_resolved", True),
-        SlotSet("last_request", "cancel_order"),
-    ]
+    events, messages = run(ActionConfirm(), answer(owner.id, "affirm", pending))
+    assert events == [*SETTLED, *resolved("cancel_order")]
     assert messages == [
         said("utter_order_cancelled", order_number=order.number, total="79.00 USD")
     ]
@@ -250,57 +227,37 @@ def test_no_keeps_the_order(crm: Session) -> None:
     owner = factories.customer(crm)
     order = factories.order(crm, owner, status="pending")
     pending = {"kind": "cancel_order", "order_number": order.number}
-    no = make_tracker(
-        text="no",
-        intent="deny",
-        verified=True,
-        customer_id=owner.id,
-        pending_confirmation=pending,
-        history=[slot_event("pending_confirmation", pending)],
-    )
-    events, messages = run(ActionConfirm(), no)
+    events, messages = run(ActionConfirm(), answer(owner.id, "deny", pending))
     assert messages == [said("utter_left_unchanged")]
-    assert events == [
-        SlotSet("awaiting_confirmation", False),
-        SlotSet("pending_confirmation", None),
-    ]
+    assert events == SETTLED
     crm.refresh(order)
     assert order.status == "pending"
 
 
 def test_a_late_yes_confirms_nothing(crm: Session) -> None:
-    from tests.actions.conftest import user_event
-
     owner = factories.customer(crm)
     order = factories.order(crm, owner)
     pending = {"kind": "cancel_order", "order_number": order.number}
-    late = make_tracker(
-        text="yes",
-        intent="affirm",
-        verified=True,
-        customer_id=owner.id,
-        pending_confirmation=pending,
-        history=[
-            slot_event("pending_confirmation", pending),
-            user_event("what are your delivery options", "faq"),
-        ],
-    )
+    meanwhile = [user_event("what are your delivery options", "faq")]
+    late = answer(owner.id, "affirm", pending, meanwhile=meanwhile)
     _, messages = run(ActionConfirm(), late)
     assert messages == [said("utter_anything_else")]
     crm.refresh(order)
     assert order.status == "processing"
 
 
+def cancel_request(customer_id: int, number: str) -> Tracker:
+    return tracker_for(
+        customer_id,
+        text=f"cancel {number}",
+        intent="cancel_order",
+        entities={"order_number": number},
+    )
+
+
 def test_a_shipped_order_cannot_be_cancelled(crm: Session) -> None:
     owner, order = shipped_order(crm)
-    tracker = make_tracker(
-        text=f"cancel {order.number}",
-        intent="cancel_order",
-        entities={"order_number": order.number},
-        verified=True,
-        customer_id=owner.id,
-    )
-    events, messages = run(ActionCancelOrder(), tracker)
+    events, messages = run(ActionCancelOrder(), cancel_request(owner.id, order.number))
     assert events == [SlotSet("order_number", order.number), SlotSet("awaiting", None)]
     assert messages == [
         said(
@@ -314,14 +271,7 @@ def test_someone_elses_order_cannot_be_cancelled(crm: Session) -> None:
     me = factories.customer(crm)
     factories.order(crm, me)
     factories.order(crm, me)
-    tracker = make_tracker(
-        text=f"cancel {order.number}",
-        intent="cancel_order",
-        entities={"order_number": order.number},
-        verified=True,
-        customer_id=me.id,
-    )
-    events, messages = run(ActionCancelOrder(), tracker)
+    events, messages = run(ActionCancelOrder(), cancel_request(me.id, order.number))
     assert messages == [said("utter_order_not_on_account", order_number=order.number)]
     assert events == [SlotSet("order_number", None), SlotSet("awaiting", None)]
 
@@ -330,13 +280,7 @@ def test_which_order_to_cancel(crm: Session) -> None:
     me = factories.customer(crm)
     first = factories.order(crm, me, placed_at=NOW - timedelta(days=5))
     second = factories.order(crm, me, status="pending")
-    tracker = make_tracker(
-        text="取消订单",
-        intent="cancel_order",
-        verified=True,
-        customer_id=me.id,
-        language="zh",
-    )
+    tracker = tracker_for(me.id, text="取消订单", intent="cancel_order", language="zh")
     events, messages = run(ActionCancelOrder(), tracker)
     assert events == [SlotSet("awaiting", "cancel_order")]
     assert messages == [
@@ -356,7 +300,7 @@ def test_which_order_to_cancel(crm: Session) -> None:
 def test_nothing_left_to_cancel(crm: Session) -> None:
     me = factories.customer(crm)
     factories.order(crm, me, status="delivered")
-    tracker = make_tracker(intent="cancel_order", verified=True, customer_id=me.id)
+    tracker = tracker_for(me.id, intent="cancel_order")
     assert run(ActionCancelOrder(), tracker) == (
         [SlotSet("awaiting", None)],
         [said("utter_no_orders_to_cancel_order")],
@@ -366,11 +310,8 @@ def test_nothing_left_to_cancel(crm: Session) -> None:
 def test_change_items_opens_a_ticket(crm: Session) -> None:
     me = factories.customer(crm)
     order = factories.order(crm, me)
-    tracker = make_tracker(
-        text="can i change the size in my order to XL",
-        intent="change_order",
-        verified=True,
-        customer_id=me.id,
+    tracker = tracker_for(
+        me.id, text="can i change the size in my order to XL", intent="change_order"
     )
     events, messages = run(ActionChangeOrder(), tracker)
     ticket = crm.scalars(select(Ticket)).one()
@@ -396,10 +337,8 @@ def test_change_items_opens_a_ticket(crm: Session) -> None:
 # --- the shipping address -------------------------------------------------------------
 
 
-def address_tracker(me, **kwargs):
-    return make_tracker(
-        active_loop="address_form", verified=True, customer_id=me.id, **kwargs
-    )
+def address_tracker(customer_id: int, **kwargs) -> Tracker:
+    return tracker_for(customer_id, active_loop="address_form", **kwargs)
 
 
 def test_address_form_picks_the_only_unshipped_order(crm: Session) -> None:
@@ -427,7 +366,7 @@ def test_address_form_refuses_a_shipped_order(crm: Session) -> None:
     me, order = shipped_order(crm)
     factories.order(crm, me)
     tracker = address_tracker(
-        me,
+        me.id,
         text=order.number,
         intent="inform",
         extracted={"order_number": order.number},
@@ -445,11 +384,24 @@ def test_address_form_refuses_a_shipped_order(crm: Session) -> None:
     ]
 
 
+def test_address_form_without_the_database(crm_down: None) -> None:
+    tracker = address_tracker(
+        1,
+        text="A1000123",
+        intent="inform",
+        extracted={"order_number": "A1000123"},
+        requested_slot="order_number",
+    )
+    events, messages = run(ValidateAddressForm(), tracker)
+    assert SlotSet("address_stopped", True) in events
+    assert messages == [said("utter_crm_unavailable")]
+
+
 def test_address_form_asks_which_order(crm: Session) -> None:
     me = factories.customer(crm)
     a = factories.order(crm, me)
     b = factories.order(crm, me, placed_at=NOW - timedelta(days=9))
-    events, messages = run(ActionAskAddressFormOrderNumber(), address_tracker(me))
+    events, messages = run(ActionAskAddressFormOrderNumber(), address_tracker(me.id))
     assert events == []
     assert [b["payload"] for b in messages[0]["buttons"]] == [
         f'/inform{{"order_number": "{a.number}"}}',
@@ -457,52 +409,55 @@ def test_address_form_asks_which_order(crm: Session) -> None:
     ]
 
 
-def test_address_form_checks_the_address(crm: Session) -> None:
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        (
+            "home",
+            "inform",
+            ([SlotSet("new_address", None)], [said("utter_invalid_address")]),
+        ),
+        (
+            "no forget it",
+            "deny",
+            (
+                [
+                    SlotSet("new_address", None),
+                    SlotSet("address_stopped", True),
+                    SlotSet("requested_slot", None),
+                ],
+                [],
+            ),
+        ),
+    ],
+    ids=["too short", "stopped"],
+)
+def test_address_form_checks_the_address(
+    crm: Session, text: str, intent: str, expected: tuple
+) -> None:
     me = factories.customer(crm)
     order = factories.order(crm, me)
-    short = address_tracker(
-        me,
-        text="home",
-        intent="inform",
-        extracted={"new_address": "home"},
+    tracker = address_tracker(
+        me.id,
+        text=text,
+        intent=intent,
+        extracted={"new_address": text},
         order_number=order.number,
         requested_slot="new_address",
     )
-    events, messages = run(ValidateAddressForm(), short)
-    assert messages == [said("utter_invalid_address")]
-    assert SlotSet("new_address", None) in events
-    stop = address_tracker(
-        me,
-        text="no forget it",
-        intent="deny",
-        extracted={"new_address": "no forget it"},
-        order_number=order.number,
-        requested_slot="new_address",
-    )
-    events, _ = run(ValidateAddressForm(), stop)
-    assert SlotSet("address_stopped", True) in events
-    assert events[-1] == SlotSet("requested_slot", None)
+    assert run(ValidateAddressForm(), tracker) == expected
 
 
 def test_address_change_confirmed(crm: Session) -> None:
     me = factories.customer(crm)
     order = factories.order(crm, me)
     new = "22 Rue de la Paix, 75002 Paris"
-    done = make_tracker(
-        text=new,
-        intent="inform",
-        verified=True,
-        customer_id=me.id,
-        order_number=order.number,
-        new_address=new,
+    done = tracker_for(
+        me.id, text=new, intent="inform", order_number=order.number, new_address=new
     )
     events, messages = run(ActionChangeShippingAddress(), done)
     pending = {"kind": "change_address", "order_number": order.number, "address": new}
-    assert events == [
-        SlotSet("address_stopped", False),
-        SlotSet("awaiting_confirmation", True),
-        SlotSet("pending_confirmation", pending),
-    ]
+    assert events == [SlotSet("address_stopped", False), *asked(pending)]
     assert messages == [
         said(
             "utter_confirm_new_address",
@@ -511,15 +466,7 @@ def test_address_change_confirmed(crm: Session) -> None:
             buttons=YES_NO,
         )
     ]
-    yes = make_tracker(
-        text="yes",
-        intent="affirm",
-        verified=True,
-        customer_id=me.id,
-        pending_confirmation=pending,
-        history=[slot_event("pending_confirmation", pending)],
-    )
-    events, messages = run(ActionConfirm(), yes)
+    events, messages = run(ActionConfirm(), answer(me.id, "affirm", pending))
     assert messages == [
         said("utter_address_changed", order_number=order.number, address=new)
     ]
@@ -529,10 +476,45 @@ def test_address_change_confirmed(crm: Session) -> None:
 
 def test_address_change_stopped(crm: Session) -> None:
     me = factories.customer(crm)
-    tracker = make_tracker(
-        text="no", intent="deny", verified=True, customer_id=me.id, address_stopped=True
-    )
+    tracker = tracker_for(me.id, text="no", intent="deny", address_stopped=True)
     assert run(ActionChangeShippingAddress(), tracker) == (
         [SlotSet("address_stopped", False)],
         [said("utter_address_unchanged")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("pending", "events"),
+    [
+        ({"kind": "cancel_order"}, []),
+        (
+            {"kind": "change_address", "address": "22 Rue de la Paix, 75002 Paris"},
+            [SlotSet("new_address", None)],
+        ),
+    ],
+    ids=["cancel", "change address"],
+)
+def test_a_yes_after_the_order_shipped_changes_nothing(
+    crm: Session, pending: dict, events: list
+) -> None:
+    owner, order = shipped_order(crm)
+    pending = pending | {"order_number": order.number}
+    assert run(ActionConfirm(), answer(owner.id, "affirm", pending)) == (
+        [*SETTLED, *events],
+        [
+            said(
+                "utter_order_cannot_change",
+                order_number=order.number,
+                status="in transit",
+            )
+        ],
+    )
+    assert crm.get(Order, order.id).status == "in_transit"
+
+
+def test_a_yes_without_the_database_is_settled(crm_down: None) -> None:
+    pending = {"kind": "cancel_order", "order_number": "A1000123"}
+    assert run(ActionConfirm(), answer(1, "affirm", pending)) == (
+        SETTLED,
+        [said("utter_crm_unavailable")],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,8 @@ from actions.verification import (
 from crm.models import VerificationAttempt
 from crm.settings import get_settings
 from tests import factories
-from tests.actions.conftest import make_tracker, render, run, said, user_event
+from tests.actions.conftest import make_tracker, run, user_event
+from tests.actions.expected import render, said
 
 SECRET = get_settings().signing_secret
 FORM = "verify_customer_form"
@@ -155,8 +157,20 @@ def test_a_signed_in_customer_passes_the_form_without_a_question(
 # --- the form -------------------------------------------------------------------------
 
 
-def form_tracker(**kwargs) -> object:
-    return make_tracker(active_loop="verify_customer_form", **kwargs)
+def form_tracker(**kwargs) -> Tracker:
+    return make_tracker(active_loop=FORM, **kwargs)
+
+
+def form_answer(slot: str, value: str, **kwargs) -> Tracker:
+    """`value` for `slot`, tagged by NLU, while the form asks for `requested_slot`
+    (`slot` unless given)."""
+    return form_tracker(
+        text=value,
+        intent="inform",
+        entities={slot: value},
+        extracted={slot: value},
+        **{"requested_slot": slot} | kwargs,
+    )
 
 
 def test_activation_remembers_the_request_and_asks_for_the_email(crm: Session) -> None:
@@ -175,14 +189,8 @@ def test_activation_remembers_the_request_and_asks_for_the_email(crm: Session) -
 def test_email_and_order_number_verify(crm: Session) -> None:
     customer = factories.customer(crm, email="Ann@Example.com", name_zh="安")
     order = factories.order(crm, customer)
-    tracker = form_tracker(
-        text=order.number,
-        intent="inform",
-        entities={"order_number": order.number.lower()},
-        email="ann@example.com",
-        extracted={"order_number": order.number.lower()},
-        requested_slot="order_number",
-        language="zh",
+    tracker = form_answer(
+        "order_number", order.number.lower(), email="ann@example.com", language="zh"
     )
     events, messages = run(ValidateVerifyCustomerForm(), tracker)
     assert events == [
@@ -198,13 +206,8 @@ def test_email_and_order_number_verify(crm: Session) -> None:
 
 def test_email_and_phone_verify(crm: Session) -> None:
     customer = factories.customer(crm, phone="+1 415 555 0101")
-    tracker = form_tracker(
-        text="415-555-0101",
-        intent="inform",
-        entities={"phone": "415-555-0101"},
-        email=customer.email,
-        extracted={"phone": "415-555-0101"},
-        requested_slot="order_number",
+    tracker = form_answer(
+        "phone", "415-555-0101", email=customer.email, requested_slot="order_number"
     )
     events, messages = run(ValidateVerifyCustomerForm(), tracker)
     assert events == [
@@ -220,14 +223,7 @@ def test_another_customers_order_fails_and_counts(crm: Session) -> None:
     ann = factories.customer(crm)
     bob = factories.customer(crm)
     bobs_order = factories.order(crm, bob)
-    tracker = form_tracker(
-        text=bobs_order.number,
-        intent="inform",
-        entities={"order_number": bobs_order.number},
-        email=ann.email,
-        extracted={"order_number": bobs_order.number},
-        requested_slot="order_number",
-    )
+    tracker = form_answer("order_number", bobs_order.number, email=ann.email)
     events, messages = run(ValidateVerifyCustomerForm(), tracker)
     assert events == [
         SlotSet("order_number", bobs_order.number),
@@ -242,15 +238,7 @@ def test_another_customers_order_fails_and_counts(crm: Session) -> None:
 
 
 def wrong_guess(session: Session, sender: str, email: str) -> tuple[list, list]:
-    tracker = form_tracker(
-        sender=sender,
-        text="A0000001",
-        intent="inform",
-        entities={"order_number": "A0000001"},
-        email=email,
-        extracted={"order_number": "A0000001"},
-        requested_slot="order_number",
-    )
+    tracker = form_answer("order_number", "A0000001", sender=sender, email=email)
     return run(ValidateVerifyCustomerForm(), tracker)
 
 
@@ -266,13 +254,8 @@ def test_three_failures_lock_the_sender_and_the_email(crm: Session) -> None:
     ]
     assert messages == []
     # a fresh conversation does not reset the count for that email ...
-    fresh = form_tracker(
-        sender="attacker-2",
-        text=order.number,
-        intent="inform",
-        email=ann.email,
-        extracted={"order_number": order.number},
-        requested_slot="order_number",
+    fresh = form_answer(
+        "order_number", order.number, sender="attacker-2", email=ann.email
     )
     events, _ = run(ValidateVerifyCustomerForm(), fresh)
     assert SlotSet("verified", True) not in events
@@ -291,13 +274,7 @@ def test_three_failures_lock_the_sender_and_the_email(crm: Session) -> None:
 
 
 def test_a_bad_email_is_asked_again(crm: Session) -> None:
-    tracker = form_tracker(
-        text="my email is bob at home",
-        intent="inform",
-        entities={"email": "bob at home"},
-        extracted={"email": "bob at home"},
-        requested_slot="email",
-    )
+    tracker = form_answer("email", "bob at home")
     events, messages = run(ValidateVerifyCustomerForm(), tracker)
     assert events == [SlotSet("email", None), SlotSet("requested_slot", "email")]
     assert messages == [said("utter_invalid_email")]
@@ -316,11 +293,9 @@ def test_an_email_typed_without_an_entity_is_found(crm: Session) -> None:
 
 
 def test_an_order_number_alone_is_enough_for_a_status_lookup(crm: Session) -> None:
-    tracker = form_tracker(
-        text="A1234567",
-        intent="inform",
-        entities={"order_number": "A1234567"},
-        extracted={"order_number": "A1234567"},
+    tracker = form_answer(
+        "order_number",
+        "A1234567",
         pending_request="order_status",
         requested_slot="email",
     )
