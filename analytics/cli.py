@@ -8,6 +8,7 @@ Every command reads the CRM through DATABASE_URL, or an analyst's CSV with
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -76,6 +77,14 @@ ConversationOption = Annotated[
         "--conversation-prefix",
         help="CSV columns starting with this are conversation features (ablation).",
     ),
+]
+ALL_MODELS = ",".join(MODELS)
+ModelsOption = Annotated[
+    str, typer.Option(help=f"Comma-separated: {', '.join(MODELS)}.")
+]
+FoldsOption = Annotated[int, typer.Option(help="Cross-validation folds.")]
+IterationsOption = Annotated[
+    int, typer.Option(help="Randomized-search candidates per model.")
 ]
 
 
@@ -195,10 +204,19 @@ def _engine() -> Engine:
     return engine
 
 
-def _need(value: Any, option: str, why: str) -> Any:
+def _need(value: Any, option: str) -> Any:
+    """The value of an option that a CSV run cannot do without."""
     if value is None:
-        raise AnalyticsError(f"{option} is required {why}")
+        raise AnalyticsError(f"{option} is required with --csv")
     return value
+
+
+def _table(title: str, columns: list[str], right: set[str] | None = None) -> Table:
+    """A rich table with these columns, the ones in `right` right-aligned."""
+    table = Table(title=title)
+    for name in columns:
+        table.add_column(name, justify="right" if name in (right or ()) else "left")
+    return table
 
 
 def _started() -> float:
@@ -229,23 +247,18 @@ def features(
     """Compute the feature table (CRM) or read and type a CSV's columns."""
     started = _started()
     with _config(ctx) as config:
+        path = output or config.workdir / "features.csv"
         if csv:
-            path = output or config.workdir / "features.csv"
-            data = run.csv_features(
-                config, csv, target, _need(id_column, "--id", "with --csv"), path
-            )
+            data = run.csv_features(config, csv, target, _need(id_column, "--id"), path)
             _columns_table(data)
             _done(started, f"{len(data.frame):,} rows typed, written to {path}")
             return
-        path = output or config.workdir / "features.csv"
         rows = run.crm_features(_engine(), config, path, _parse_date(cutoff))
     _done(started, f"{rows:,} customers' features written to {path}")
 
 
 def _columns_table(data: Any) -> None:
-    table = Table(title="columns")
-    for name in ("column", "read as", "missing", "distinct", "note"):
-        table.add_column(name)
+    table = _table("columns", ["column", "read as", "missing", "distinct", "note"])
     for c in data.columns:
         table.add_row(c.name, c.kind, str(c.missing), str(c.distinct), c.note)
     out.print(table)
@@ -273,7 +286,7 @@ def segment(
         if csv:
             path = output or config.workdir / "segments.csv"
             result = run.csv_segment(
-                config, csv, _need(id_column, "--id", "with --csv"), target, path
+                config, csv, _need(id_column, "--id"), target, path
             )
         else:
             result = run.crm_segment(_engine(), config)
@@ -282,10 +295,11 @@ def segment(
 
 
 def _segments_table(result: dict[str, Any]) -> None:
-    table = Table(title=f"segments (k={result['k']})")
-    table.add_column("segment")
-    table.add_column("customers", justify="right")
-    table.add_column("share", justify="right")
+    table = _table(
+        f"segments (k={result['k']})",
+        ["segment", "customers", "share"],
+        right={"customers", "share"},
+    )
     for row in result["profiles"]:
         table.add_row(row["segment"], f"{row['size']:,}", f"{100 * row['share']:.1f}%")
     out.print(table)
@@ -317,13 +331,9 @@ def churn_train(
     target: TargetOption = None,
     id_column: IdOption = None,
     conversation_prefix: ConversationOption = None,
-    models: Annotated[
-        str, typer.Option(help=f"Comma-separated: {', '.join(MODELS)}.")
-    ] = ",".join(MODELS),
-    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
-    iterations: Annotated[
-        int, typer.Option(help="Randomized-search candidates per model.")
-    ] = 6,
+    models: ModelsOption = ALL_MODELS,
+    folds: FoldsOption = 5,
+    iterations: IterationsOption = 6,
 ) -> None:
     """Compare the models (CV, search, holdout, ablation) and save the best."""
     started = _started()
@@ -332,8 +342,8 @@ def churn_train(
             summary = run.csv_train(
                 config,
                 csv,
-                _need(target, "--target", "with --csv"),
-                _need(id_column, "--id", "with --csv"),
+                _need(target, "--target"),
+                _need(id_column, "--id"),
                 conversation_prefix,
             )
         else:
@@ -343,8 +353,7 @@ def churn_train(
 
 
 def _models_table(summary: dict[str, Any]) -> None:
-    table = Table(title="churn models (holdout)")
-    for name in (
+    names = [
         "model",
         "CV ROC-AUC (95% CI)",
         "ROC-AUC",
@@ -354,8 +363,8 @@ def _models_table(summary: dict[str, Any]) -> None:
         "lift@10%",
         "Brier",
         "gain from conversations (CV)",
-    ):
-        table.add_column(name, justify="right")
+    ]
+    table = _table("churn models (holdout)", names, right=set(names))
     for m in summary["models"]:
         h, cv, a = m["holdout"], m["cv_roc_auc"], m["ablation"]
         gain = "n/a"
@@ -390,14 +399,14 @@ def churn_evaluate(
 ) -> None:
     """Judge a saved model on labelled data, with the conversation ablation."""
     started = _started()
-    with _config(ctx, _churn_config(ctx, ",".join(MODELS), folds, 1)) as config:
+    with _config(ctx, _churn_config(ctx, ALL_MODELS, folds, 1)) as config:
         if csv:
             result = run.csv_evaluate(
                 config,
                 model,
                 csv,
-                _need(target, "--target", "with --csv"),
-                _need(id_column, "--id", "with --csv"),
+                _need(target, "--target"),
+                _need(id_column, "--id"),
                 conversation_prefix,
             )
         else:
@@ -436,9 +445,7 @@ def churn_score(
     with _config(ctx) as config:
         if csv:
             path = output or config.workdir / "scores.csv"
-            result = run.csv_score(
-                config, model, csv, _need(id_column, "--id", "with --csv"), path
-            )
+            result = run.csv_score(config, model, csv, _need(id_column, "--id"), path)
         else:
             result = run.crm_score(_engine(), config, model)
     _done(
@@ -487,9 +494,9 @@ def clv_command(
             result = run.csv_clv(
                 config,
                 csv,
-                _need(id_column, "--id", "with --csv"),
-                _need(date_column, "--date", "with --csv"),
-                _need(amount_column, "--amount", "with --csv"),
+                _need(id_column, "--id"),
+                _need(date_column, "--date"),
+                _need(amount_column, "--amount"),
                 path,
             )
         else:
@@ -503,9 +510,10 @@ def clv_command(
 
 
 def _cdnow_table(result: dict[str, Any]) -> None:
-    table = Table(title=f"BG/NBD on CDNOW ({result['customers']:,} customers)")
-    for name in ("parameter", "fitted", "published", "difference"):
-        table.add_column(name, justify="right")
+    names = ["parameter", "fitted", "published", "difference"]
+    table = _table(
+        f"BG/NBD on CDNOW ({result['customers']:,} customers)", names, set(names)
+    )
     for key, published in result["published"].items():
         fitted = result["params"][key]
         table.add_row(
@@ -551,7 +559,7 @@ def topics_command(
             result = run.csv_topics(
                 config,
                 csv,
-                _need(text, "--text", "with --csv"),
+                _need(text, "--text"),
                 language,
                 segment_column,
                 date_column,
@@ -559,10 +567,11 @@ def topics_command(
         else:
             result = run.crm_topics(_engine(), config)
     for lang, found in result.get("languages", {}).items():
-        table = Table(title=f"topics ({lang}, {found['documents']:,} texts)")
-        table.add_column("topic")
-        table.add_column("share", justify="right")
-        table.add_column("top words")
+        table = _table(
+            f"topics ({lang}, {found['documents']:,} texts)",
+            ["topic", "share", "top words"],
+            right={"share"},
+        )
         for row in found["topics"]:
             table.add_row(
                 row["topic"], f"{100 * row['share']:.1f}%", ", ".join(row["terms"])
@@ -581,28 +590,29 @@ def report(ctx: typer.Context, output: OutputOption = None) -> None:
     _done(started, f"report written to {path}")
 
 
+def _options_of(template: Callable[..., Any]) -> Callable[[F], F]:
+    """Give a command the command-line options of `template` (defined once)."""
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(template, eval_str=True)
+        command.__signature__ = signature  # type: ignore[attr-defined]
+        return command
+
+    return decorate
+
+
 @app.command()
 @friendly
-def pipeline(
-    ctx: typer.Context,
-    csv: CsvOption = None,
-    target: TargetOption = None,
-    id_column: IdOption = None,
-    conversation_prefix: ConversationOption = None,
-    models: Annotated[
-        str, typer.Option(help=f"Comma-separated: {', '.join(MODELS)}.")
-    ] = ",".join(MODELS),
-    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
-    iterations: Annotated[
-        int, typer.Option(help="Randomized-search candidates per model.")
-    ] = 6,
-) -> None:
+@_options_of(churn_train)
+def pipeline(ctx: typer.Context, **options: Any) -> None:
     """Everything: segments, churn training and scoring, CLV, topics, report."""
     started = _started()
+    models, folds, iterations = (options[k] for k in ("models", "folds", "iterations"))
     with _config(ctx, _churn_config(ctx, models, folds, iterations)) as config:
-        if csv:
-            target = _need(target, "--target", "with --csv")
-            ident = _need(id_column, "--id", "with --csv")
+        if csv := options["csv"]:
+            target = _need(options["target"], "--target")
+            ident = _need(options["id_column"], "--id")
+            conversation_prefix = options["conversation_prefix"]
             run.csv_features(
                 config, csv, target, ident, config.workdir / "features.csv"
             )

@@ -23,7 +23,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from analytics import AnalyticsError
-from analytics.dataset import read_csv
+from analytics.dataset import read_csv, require_columns
 from analytics.features import Bind, connect, id_ranges
 from crm.models import Customer, Order
 
@@ -312,12 +312,7 @@ def read_transactions(
 ) -> pd.DataFrame:
     """A transactions CSV as id, date, amount (dates parsed, bad rows reported)."""
     frame = read_csv(path)
-    for column in (id_column, date_column, amount_column):
-        if column not in frame.columns:
-            raise AnalyticsError(
-                f"{path} has no column {column!r}; its columns are: "
-                + ", ".join(frame.columns[:30])
-            )
+    require_columns(frame, [id_column, date_column, amount_column], str(path))
     tx = pd.DataFrame(
         {
             "id": frame[id_column],

@@ -17,7 +17,7 @@ Column kinds are detected the same way for both (docs/analytics.md):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -66,14 +66,12 @@ class Dataset:
     def without_conversation(self) -> Dataset:
         """The same rows without the conversation columns (the ablation's baseline)."""
         keep = [c for c in self.frame.columns if c not in set(self.conversation)]
-        return Dataset(
+        return replace(
+            self,
             frame=self.frame[keep],
-            target=self.target,
             numeric=[c for c in self.numeric if c in keep],
             categorical=[c for c in self.categorical if c in keep],
-            columns=self.columns,
-            notes=self.notes,
-            positive_label=self.positive_label,
+            conversation=[],
         )
 
     def subset(self, rows: np.ndarray | pd.Index) -> Dataset:
@@ -84,16 +82,7 @@ class Dataset:
             else self.frame.loc[rows]
         )
         target = None if self.target is None else self.target.loc[frame.index]
-        return Dataset(
-            frame=frame,
-            target=target,
-            numeric=self.numeric,
-            categorical=self.categorical,
-            conversation=self.conversation,
-            columns=self.columns,
-            notes=self.notes,
-            positive_label=self.positive_label,
-        )
+        return replace(self, frame=frame, target=target)
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -136,7 +125,7 @@ def from_frame(
     source: str = "the data",
 ) -> Dataset:
     """Detect column kinds in `frame`, set the id as index and binarise the target."""
-    _require_columns(frame, [c for c in (target, id_column) if c], source)
+    require_columns(frame, [c for c in (target, id_column) if c], source)
     frame = frame.copy()
     notes: list[str] = []
     infos: list[ColumnInfo] = []
@@ -198,7 +187,7 @@ def for_model(
     Scoring or judging new data must not drop a column that happens to be constant
     in it (one customer's CSV has only constant columns).
     """
-    _require_columns(frame, [c for c in (target, id_column) if c], source)
+    require_columns(frame, [c for c in (target, id_column) if c], source)
     missing = [c for c in numeric + categorical if c not in frame.columns]
     if missing:
         raise AnalyticsError(
@@ -227,7 +216,8 @@ def for_model(
     )
 
 
-def _require_columns(frame: pd.DataFrame, wanted: list[str], source: str) -> None:
+def require_columns(frame: pd.DataFrame, wanted: list[str], source: str) -> None:
+    """A clear error naming the first wanted column that `frame` lacks."""
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         shown = ", ".join(map(str, frame.columns[:30]))

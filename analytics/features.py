@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,9 +22,11 @@ import pandas as pd
 from sqlalchemy import (
     Connection,
     Engine,
+    FromClause,
     Select,
     Subquery,
     func,
+    join,
     literal,
     or_,
     select,
@@ -135,195 +137,162 @@ CONVERSATION_FEATURES = [f for f in FEATURES if f.startswith(CONVERSATION_PREFIX
 CATEGORICAL = ("language", "plan", "conv_last_sentiment")
 
 
+def _grouped(
+    name: str,
+    customer_id: Any,
+    columns: list[Any],
+    where: list[Any],
+    lo: int,
+    hi: int,
+    source: FromClause | None = None,
+) -> Subquery:
+    """Aggregates per customer (`cid`) over the rows of customers in [lo, hi]."""
+    query = select(customer_id.label("cid"), *columns)
+    if source is not None:
+        query = query.select_from(source)
+    return (
+        query.where(customer_id.between(lo, hi), *where)
+        .group_by(customer_id)
+        .subquery(name)
+    )
+
+
 def _orders(s: Snapshot, lo: int, hi: int) -> Subquery:
     o = Order
-    return (
-        select(
-            o.customer_id.label("cid"),
-            func.count().label("frequency"),
-            func.count().filter(o.placed_at >= s.since(30)).label("orders_30d"),
-            func.count().filter(o.placed_at >= s.since(90)).label("orders_90d"),
-            func.sum(o.total).label("monetary"),
-            func.sum(o.total).filter(o.placed_at >= s.since(90)).label("spend_90d"),
-            func.max(o.placed_at).label("last_order_at"),
-        )
-        .where(o.customer_id.between(lo, hi), o.placed_at < s.start)
-        .group_by(o.customer_id)
-        .subquery("o")
-    )
+    columns = [
+        func.count().label("frequency"),
+        func.count().filter(o.placed_at >= s.since(30)).label("orders_30d"),
+        func.count().filter(o.placed_at >= s.since(90)).label("orders_90d"),
+        func.sum(o.total).label("monetary"),
+        func.sum(o.total).filter(o.placed_at >= s.since(90)).label("spend_90d"),
+        func.max(o.placed_at).label("last_order_at"),
+    ]
+    return _grouped("o", o.customer_id, columns, [o.placed_at < s.start], lo, hi)
 
 
 def _refunds(s: Snapshot, lo: int, hi: int) -> Subquery:
     r = Refund
-    return (
-        select(
-            Order.customer_id.label("cid"),
-            func.count().label("refunds"),
-            func.count().filter(r.requested_at >= s.since(90)).label("refunds_90d"),
-            func.sum(r.amount).label("refund_amount"),
-        )
-        .select_from(r)
-        .join(Order, Order.id == r.order_id)
-        .where(
-            Order.customer_id.between(lo, hi),
-            r.requested_at < s.start,
-        )
-        .group_by(Order.customer_id)
-        .subquery("r")
-    )
+    columns = [
+        func.count().label("refunds"),
+        func.count().filter(r.requested_at >= s.since(90)).label("refunds_90d"),
+        func.sum(r.amount).label("refund_amount"),
+    ]
+    source = join(r, Order, Order.id == r.order_id)
+    where = [r.requested_at < s.start]
+    return _grouped("r", Order.customer_id, columns, where, lo, hi, source)
 
 
 def _late(s: Snapshot, lo: int, hi: int) -> Subquery:
     sh = Shipment
-    late = func.date(sh.delivered_at) > sh.estimated_delivery
-    return (
-        select(
-            Order.customer_id.label("cid"),
-            func.count().label("late_deliveries_90d"),
-        )
-        .select_from(sh)
-        .join(Order, Order.id == sh.order_id)
-        .where(
-            Order.customer_id.between(lo, hi),
-            sh.delivered_at < s.start,
-            sh.delivered_at >= s.since(90),
-            late,
-        )
-        .group_by(Order.customer_id)
-        .subquery("l")
-    )
+    where = [
+        sh.delivered_at < s.start,
+        sh.delivered_at >= s.since(90),
+        func.date(sh.delivered_at) > sh.estimated_delivery,
+    ]
+    columns = [func.count().label("late_deliveries_90d")]
+    source = join(sh, Order, Order.id == sh.order_id)
+    return _grouped("l", Order.customer_id, columns, where, lo, hi, source)
 
 
 def _payments(s: Snapshot, lo: int, hi: int) -> Subquery:
     p = Payment
-    return (
-        select(
-            Invoice.customer_id.label("cid"),
-            func.count().label("failed_payments"),
-            func.count()
-            .filter(p.attempted_at >= s.since(90))
-            .label("failed_payments_90d"),
-        )
-        .select_from(p)
-        .join(Invoice, Invoice.id == p.invoice_id)
-        .where(
-            Invoice.customer_id.between(lo, hi),
-            p.attempted_at < s.start,
-            p.status == "failed",
-        )
-        .group_by(Invoice.customer_id)
-        .subquery("p")
-    )
+    columns = [
+        func.count().label("failed_payments"),
+        func.count().filter(p.attempted_at >= s.since(90)).label("failed_payments_90d"),
+    ]
+    source = join(p, Invoice, Invoice.id == p.invoice_id)
+    where = [p.attempted_at < s.start, p.status == "failed"]
+    return _grouped("p", Invoice.customer_id, columns, where, lo, hi, source)
 
 
 def _subscriptions(s: Snapshot, lo: int, hi: int) -> Subquery:
     sub = Subscription
     active = or_(sub.cancelled_on.is_(None), sub.cancelled_on >= s.cutoff)
-    return (
-        select(
-            sub.customer_id.label("cid"),
-            func.count().filter(active).label("active_subscriptions"),
-            func.sum(sub.monthly_price).filter(active).label("monthly_fee"),
-            func.sum(sub.monthly_price - Plan.monthly_price)
-            .filter(active)
-            .label("price_delta"),
-            func.max(Plan.code).filter(active).label("plan"),
-            func.count().filter(~active).label("cancelled_subscriptions"),
-        )
-        .select_from(sub)
-        .join(Plan, Plan.id == sub.plan_id)
-        .where(
-            sub.customer_id.between(lo, hi),
-            sub.started_on < s.cutoff,
-        )
-        .group_by(sub.customer_id)
-        .subquery("s")
-    )
+    columns = [
+        func.count().filter(active).label("active_subscriptions"),
+        func.sum(sub.monthly_price).filter(active).label("monthly_fee"),
+        func.sum(sub.monthly_price - Plan.monthly_price)
+        .filter(active)
+        .label("price_delta"),
+        func.max(Plan.code).filter(active).label("plan"),
+        func.count().filter(~active).label("cancelled_subscriptions"),
+    ]
+    source = join(sub, Plan, Plan.id == sub.plan_id)
+    where = [sub.started_on < s.cutoff]
+    return _grouped("s", sub.customer_id, columns, where, lo, hi, source)
 
 
 def _tickets(s: Snapshot, lo: int, hi: int) -> Subquery:
     t = Ticket
     recent = t.created_at >= s.since(90)
-    return (
-        select(
-            t.customer_id.label("cid"),
-            func.count().label("tickets"),
-            func.count().filter(recent).label("tickets_90d"),
-            func.count()
-            .filter(or_(t.resolved_at.is_(None), t.resolved_at >= s.start))
-            .label("open_tickets"),
-            func.count()
-            .filter(recent, t.priority.in_(("high", "urgent")))
-            .label("urgent_tickets_90d"),
-        )
-        .where(t.customer_id.between(lo, hi), t.created_at < s.start)
-        .group_by(t.customer_id)
-        .subquery("t")
-    )
+    columns = [
+        func.count().label("tickets"),
+        func.count().filter(recent).label("tickets_90d"),
+        func.count()
+        .filter(or_(t.resolved_at.is_(None), t.resolved_at >= s.start))
+        .label("open_tickets"),
+        func.count()
+        .filter(recent, t.priority.in_(("high", "urgent")))
+        .label("urgent_tickets_90d"),
+    ]
+    return _grouped("t", t.customer_id, columns, [t.created_at < s.start], lo, hi)
 
 
 def _conversations(s: Snapshot, lo: int, hi: int) -> Subquery:
     c = Conversation
     recent = c.started_at >= s.since(90)
     handed = c.handoff != "none"
-    return (
-        select(
-            c.customer_id.label("cid"),
-            func.count().filter(c.started_at >= s.since(30)).label("conv_contacts_30d"),
-            func.count().filter(recent).label("conv_contacts_90d"),
-            func.count()
-            .filter(recent, or_(c.outcome == "escalated", handed))
-            .label("conv_escalated_90d"),
-            func.count()
-            .filter(recent, handed, c.outcome != "resolved")
-            .label("conv_unresolved_handoffs_90d"),
-            func.count()
-            .filter(recent, c.outcome == "abandoned")
-            .label("conv_abandoned_90d"),
-        )
-        .where(c.customer_id.between(lo, hi), c.started_at < s.start)
-        .group_by(c.customer_id)
-        .subquery("c")
-    )
+    columns = [
+        func.count().filter(c.started_at >= s.since(30)).label("conv_contacts_30d"),
+        func.count().filter(recent).label("conv_contacts_90d"),
+        func.count()
+        .filter(recent, or_(c.outcome == "escalated", handed))
+        .label("conv_escalated_90d"),
+        func.count()
+        .filter(recent, handed, c.outcome != "resolved")
+        .label("conv_unresolved_handoffs_90d"),
+        func.count()
+        .filter(recent, c.outcome == "abandoned")
+        .label("conv_abandoned_90d"),
+    ]
+    return _grouped("c", c.customer_id, columns, [c.started_at < s.start], lo, hi)
+
+
+def _user_messages(s: Snapshot) -> tuple[FromClause, list[Any]]:
+    """Messages with their conversation; the filter: written by the customer, before."""
+    m = Message
+    source = join(m, Conversation, Conversation.id == m.conversation_id)
+    return source, [m.created_at < s.start, m.sender == "user"]
 
 
 def _messages(s: Snapshot, lo: int, hi: int) -> Subquery:
     m = Message
     recent = m.created_at >= s.since(90)
     negative = m.sentiment == "negative"
-    return (
-        select(
-            Conversation.customer_id.label("cid"),
-            func.count().filter(m.created_at >= s.since(30)).label("conv_messages_30d"),
-            func.count().filter(recent).label("conv_messages_90d"),
-            func.count()
-            .filter(m.created_at >= s.since(30), negative)
-            .label("conv_negative_30d"),
-            func.count().filter(recent, negative).label("conv_negative_90d"),
-            func.count()
-            .filter(recent, m.intent.in_(COMPLAINT_INTENTS))
-            .label("conv_complaints_90d"),
-            func.count()
-            .filter(recent, m.intent.in_(CANCEL_INTENTS))
-            .label("conv_cancel_intents_90d"),
-            func.count()
-            .filter(recent, m.confidence < LOW_CONFIDENCE)
-            .label("conv_low_confidence_90d"),
-        )
-        .select_from(m)
-        .join(Conversation, Conversation.id == m.conversation_id)
-        .where(
-            Conversation.customer_id.between(lo, hi),
-            m.created_at < s.start,
-            m.sender == "user",
-        )
-        .group_by(Conversation.customer_id)
-        .subquery("m")
-    )
+    columns = [
+        func.count().filter(m.created_at >= s.since(30)).label("conv_messages_30d"),
+        func.count().filter(recent).label("conv_messages_90d"),
+        func.count()
+        .filter(m.created_at >= s.since(30), negative)
+        .label("conv_negative_30d"),
+        func.count().filter(recent, negative).label("conv_negative_90d"),
+        func.count()
+        .filter(recent, m.intent.in_(COMPLAINT_INTENTS))
+        .label("conv_complaints_90d"),
+        func.count()
+        .filter(recent, m.intent.in_(CANCEL_INTENTS))
+        .label("conv_cancel_intents_90d"),
+        func.count()
+        .filter(recent, m.confidence < LOW_CONFIDENCE)
+        .label("conv_low_confidence_90d"),
+    ]
+    source, where = _user_messages(s)
+    return _grouped("m", Conversation.customer_id, columns, where, lo, hi, source)
 
 
 def _last_sentiment(s: Snapshot, lo: int, hi: int) -> Subquery:
     m = Message
+    source, where = _user_messages(s)
     ranked = (
         select(
             Conversation.customer_id.label("cid"),
@@ -335,12 +304,10 @@ def _last_sentiment(s: Snapshot, lo: int, hi: int) -> Subquery:
             )
             .label("rank"),
         )
-        .select_from(m)
-        .join(Conversation, Conversation.id == m.conversation_id)
+        .select_from(source)
         .where(
             Conversation.customer_id.between(lo, hi),
-            m.created_at < s.start,
-            m.sender == "user",
+            *where,
             m.sentiment.is_not(None),
         )
         .subquery("ranked")
@@ -355,20 +322,15 @@ def _last_sentiment(s: Snapshot, lo: int, hi: int) -> Subquery:
 def _feedback(s: Snapshot, lo: int, hi: int) -> Subquery:
     f = Feedback
     recent = f.created_at >= s.since(90)
-    return (
-        select(
-            f.customer_id.label("cid"),
-            func.count().label("conv_feedback"),
-            func.avg(f.rating).label("conv_rating_mean"),
-            func.count().filter(recent, f.rating <= 2).label("conv_low_ratings_90d"),
-            func.count()
-            .filter(recent, f.sentiment == "negative")
-            .label("conv_negative_feedback_90d"),
-        )
-        .where(f.customer_id.between(lo, hi), f.created_at < s.start)
-        .group_by(f.customer_id)
-        .subquery("f")
-    )
+    columns = [
+        func.count().label("conv_feedback"),
+        func.avg(f.rating).label("conv_rating_mean"),
+        func.count().filter(recent, f.rating <= 2).label("conv_low_ratings_90d"),
+        func.count()
+        .filter(recent, f.sentiment == "negative")
+        .label("conv_negative_feedback_90d"),
+    ]
+    return _grouped("f", f.customer_id, columns, [f.created_at < s.start], lo, hi)
 
 
 PARTS = (
@@ -540,15 +502,8 @@ def to_dataset(frame: pd.DataFrame, *, like: Dataset | None = None) -> Dataset:
             source="the CRM features",
         )
     indexed = frame.set_index(ID)
-    return Dataset(
-        frame=indexed[like.features],
-        target=indexed[TARGET].astype(int),
-        numeric=like.numeric,
-        categorical=like.categorical,
-        conversation=like.conversation,
-        columns=like.columns,
-        notes=like.notes,
-        positive_label=like.positive_label,
+    return replace(
+        like, frame=indexed[like.features], target=indexed[TARGET].astype(int)
     )
 
 

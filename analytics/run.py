@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from threadpoolctl import threadpool_limits
 
 from analytics import AnalyticsError, churn, clv, segmentation, topics
-from analytics.dataset import Dataset, for_model, load_csv, read_csv
+from analytics.dataset import Dataset, for_model, load_csv, read_csv, require_columns
 from analytics.features import (
     CHUNK_SIZE,
     ID,
@@ -252,6 +252,23 @@ def load_segments(config: RunConfig) -> segmentation.SegmentModel | None:
     return joblib.load(path) if path.is_file() else None
 
 
+SCORE_BINS = 20
+"""Equal-width bins of [0, 1] in the report's churn-score histogram."""
+
+
+def score_counts(scores: np.ndarray) -> np.ndarray:
+    """How many scores fall in each of the SCORE_BINS bins."""
+    return np.histogram(scores, bins=SCORE_BINS, range=(0.0, 1.0))[0]
+
+
+def score_histogram(counts: np.ndarray) -> dict[str, list[Any]]:
+    """The JSON form of the score histogram: bin edges and counts."""
+    return {
+        "edges": np.linspace(0, 1, SCORE_BINS + 1).tolist(),
+        "counts": counts.tolist(),
+    }
+
+
 @dataclass
 class PassTotals:
     """What one pass over today's customers learns for the report."""
@@ -260,7 +277,9 @@ class PassTotals:
     sizes: dict[str, int] = field(default_factory=dict)
     sums: dict[str, dict[str, float]] = field(default_factory=dict)
     score_sum: dict[str, float] = field(default_factory=dict)
-    histogram: np.ndarray = field(default_factory=lambda: np.zeros(20, dtype=int))
+    histogram: np.ndarray = field(
+        default_factory=lambda: np.zeros(SCORE_BINS, dtype=int)
+    )
     top: list[tuple[float, int, str]] = field(default_factory=list)
 
 
@@ -345,7 +364,7 @@ def _tally(
 def _tally_scores(
     totals: PassTotals, ids: pd.Index, labels: pd.Series, scores: np.ndarray, keep: int
 ) -> None:
-    totals.histogram += np.histogram(scores, bins=20, range=(0.0, 1.0))[0]
+    totals.histogram += score_counts(scores)
     sums = pd.Series(scores, index=ids).groupby(labels.to_numpy()).sum()
     for name, value in sums.items():
         totals.score_sum[str(name)] = totals.score_sum.get(str(name), 0.0) + value
@@ -419,16 +438,8 @@ def crm_train(engine: Engine, config: RunConfig) -> dict[str, Any]:
     test_frame = snapshot(engine, config, test_cut, "holdout", salt=1)
     train = to_dataset(train_frame)
     test = to_dataset(test_frame, like=train)
-    advance = config.progress("churn models", len(config.churn.models))
-    results = churn.evaluate_models(train, test, config.churn, advance=advance)
-    summary = churn.summarise(results)
-    best = next(r for r in results if r.name == summary["best"])
-    assert best.pipeline is not None
-    summary["importance"] = churn.importance(best.pipeline, test, config.churn)
+    best, summary = _compare(config, train, test, f"later in time: cut-off {test_cut}")
     summary["churn_by_segment"] = _churn_by_segment(config, test_frame)
-    summary |= _evaluation_context(
-        config, train, test, f"later in time: cut-off {test_cut}"
-    )
     final = churn.fit_final(
         best.name,
         best.params,
@@ -455,15 +466,23 @@ def crm_train(engine: Engine, config: RunConfig) -> dict[str, Any]:
     return summary
 
 
-def _evaluation_context(
+def _compare(
     config: RunConfig, train: Dataset, test: Dataset, holdout: str
-) -> dict[str, Any]:
-    return {
+) -> tuple[churn.ModelResult, dict[str, Any]]:
+    """Every model evaluated; the best one and the summary with its importance."""
+    advance = config.progress("churn models", len(config.churn.models))
+    results = churn.evaluate_models(train, test, config.churn, advance=advance)
+    summary = churn.summarise(results)
+    best = next(r for r in results if r.name == summary["best"])
+    assert best.pipeline is not None
+    summary["importance"] = churn.importance(best.pipeline, test, config.churn)
+    summary |= {
         "config": asdict(config.churn),
         "train_rows": int(min(len(train.frame), config.churn.max_train_rows)),
         "test_rows": len(test.frame),
         "holdout": holdout,
     }
+    return best, summary
 
 
 def _churn_by_segment(config: RunConfig, frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -573,10 +592,7 @@ def scores_result(
             for name, value in totals.score_sum.items()
             if totals.sizes.get(name)
         },
-        "histogram": {
-            "edges": np.linspace(0, 1, 21).tolist(),
-            "counts": totals.histogram.tolist(),
-        },
+        "histogram": score_histogram(totals.histogram),
         "top": [
             {
                 "id": cid,
@@ -900,16 +916,10 @@ def csv_train(
         conversation_prefix=conversation_prefix,
     )
     train, test = churn.split_csv(data, config.seed)
-    advance = config.progress("churn models", len(config.churn.models))
-    results = churn.evaluate_models(train, test, config.churn, advance=advance)
-    summary = churn.summarise(results)
-    best = next(r for r in results if r.name == summary["best"])
-    assert best.pipeline is not None
-    summary["importance"] = churn.importance(best.pipeline, test, config.churn)
-    summary["churn_by_segment"] = []
-    summary |= _evaluation_context(
+    best, summary = _compare(
         config, train, test, f"stratified 20% split, seed {config.seed}"
     )
+    summary["churn_by_segment"] = []
     final = churn.fit_final(
         best.name, best.params, data, config.churn, source=str(path)
     )
@@ -978,10 +988,7 @@ def csv_score(
         "model_version": model.version,
         "customers": len(out),
         "mean_score": float(out["churn_score"].mean()),
-        "histogram": {
-            "edges": np.linspace(0, 1, 21).tolist(),
-            "counts": np.histogram(scores, bins=20, range=(0, 1))[0].tolist(),
-        },
+        "histogram": score_histogram(score_counts(scores)),
         "top": [{"id": mask_id(str(i)), "score": float(s)} for i, s in top.items()],
     }
     write_json(config.workdir, "scores", result)
@@ -1033,12 +1040,8 @@ def csv_topics(
     when: str | None,
 ) -> dict[str, Any]:
     frame = read_csv(path)
-    for column in [c for c in (text, language, segment, when) if c]:
-        if column not in frame.columns:
-            raise AnalyticsError(
-                f"{path} has no column {column!r}; its columns are: "
-                + ", ".join(frame.columns[:30])
-            )
+    wanted = [c for c in (text, language, segment, when) if c]
+    require_columns(frame, wanted, str(path))
     docs = pd.DataFrame({"text": frame[text].fillna("")})
     docs["language"] = frame[language] if language else None
     if segment:

@@ -40,6 +40,20 @@ def analytics(tmp_path: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, " ".join(output.split())
 
 
+def on_csv(
+    path: Path,
+    options: str = "",
+    *,
+    target: str | None = "Churn",
+    id_column: str = "customer",
+) -> list[str]:
+    """`--csv PATH --id COLUMN [--target COLUMN]`, then the space-separated options."""
+    args = ["--csv", str(path), "--id", id_column]
+    if target:
+        args += ["--target", target]
+    return args + options.split()
+
+
 def customers_csv(path: Path, rows: int = 400, seed: int = 3) -> Path:
     """A messy churn CSV: blanks, a constant column, free text, a category."""
     rng = np.random.default_rng(seed)
@@ -72,20 +86,7 @@ def test_train_score_and_report_on_a_messy_csv(tmp_path: Path) -> None:
         tmp_path,
         "churn",
         "train",
-        "--csv",
-        str(data),
-        "--target",
-        "Churn",
-        "--id",
-        "customer",
-        "--conversation-prefix",
-        "conv_",
-        "--models",
-        "logreg,svm,random_forest,gradient_boosting",
-        "--folds",
-        "3",
-        "--iterations",
-        "2",
+        *on_csv(data, "--conversation-prefix conv_ --folds 3 --iterations 2"),
     )
     assert code == 0, text
     assert "best model" in text
@@ -99,10 +100,7 @@ def test_train_score_and_report_on_a_messy_csv(tmp_path: Path) -> None:
         tmp_path,
         "churn",
         "score",
-        "--csv",
-        str(tmp_path / "new.csv"),
-        "--id",
-        "customer",
+        *on_csv(tmp_path / "new.csv", target=None),
         "-o",
         str(tmp_path / "scores.csv"),
     )
@@ -114,10 +112,7 @@ def test_train_score_and_report_on_a_messy_csv(tmp_path: Path) -> None:
         tmp_path,
         "churn",
         "score",
-        "--csv",
-        str(tmp_path / "one.csv"),
-        "--id",
-        "customer",
+        *on_csv(tmp_path / "one.csv", target=None),
         "-o",
         str(tmp_path / "one-score.csv"),
     )
@@ -125,29 +120,14 @@ def test_train_score_and_report_on_a_messy_csv(tmp_path: Path) -> None:
     assert len(pd.read_csv(tmp_path / "one-score.csv")) == 1
     new.drop(columns=["tenure"]).to_csv(tmp_path / "less.csv", index=False)
     code, text = analytics(
-        tmp_path,
-        "churn",
-        "score",
-        "--csv",
-        str(tmp_path / "less.csv"),
-        "--id",
-        "customer",
+        tmp_path, "churn", "score", *on_csv(tmp_path / "less.csv", target=None)
     )
     assert code == 2 and "lacks column 'tenure' that the model uses" in text
     code, text = analytics(
         tmp_path,
         "churn",
         "evaluate",
-        "--csv",
-        str(data),
-        "--target",
-        "Churn",
-        "--id",
-        "customer",
-        "--conversation-prefix",
-        "conv_",
-        "--folds",
-        "3",
+        *on_csv(data, "--conversation-prefix conv_ --folds 3"),
     )
     assert code == 0, text
     assert "ablation (CV ROC-AUC): with conversations" in text
@@ -161,33 +141,29 @@ def test_train_score_and_report_on_a_messy_csv(tmp_path: Path) -> None:
 
 def test_features_and_segments_of_a_csv(tmp_path: Path) -> None:
     data = customers_csv(tmp_path / "customers.csv")
-    code, text = analytics(
-        tmp_path,
-        "features",
-        "--csv",
-        str(data),
-        "--target",
-        "Churn",
-        "--id",
-        "customer",
-    )
+    code, text = analytics(tmp_path, "features", *on_csv(data))
     assert code == 0, text
     assert "categorical" in text and "dropped" in text
     code, text = analytics(
         tmp_path,
         "segment",
-        "--csv",
-        str(data),
-        "--id",
-        "customer",
-        "--target",
-        "Churn",
-        "--k",
-        "3",
+        *on_csv(data, "--k 3"),
     )
     assert code == 0, text
     segments = pd.read_csv(tmp_path / "work" / "segments.csv")
     assert segments["segment"].nunique() == 3 and len(segments) == 400
+
+
+def test_pipeline_takes_the_training_options(tmp_path: Path) -> None:
+    data = customers_csv(tmp_path / "customers.csv")
+    code, text = analytics(
+        tmp_path, "pipeline", *on_csv(data, "--models logreg --folds 3 --iterations 1")
+    )
+    assert code == 0, text
+    evaluation = pd.read_json(tmp_path / "work" / "evaluation.json", typ="series")
+    assert [m["name"] for m in evaluation["models"]] == ["logreg"]
+    assert evaluation["config"]["cv_folds"] == 3
+    assert (tmp_path / "work" / "report.html").is_file()
 
 
 @pytest.mark.parametrize(
@@ -205,16 +181,7 @@ def test_bad_targets_get_one_clear_line(tmp_path: Path, change, message) -> None
         tmp_path,
         "churn",
         "train",
-        "--csv",
-        str(data),
-        "--target",
-        "Churn",
-        "--id",
-        "customer",
-        "--models",
-        "logreg",
-        "--folds",
-        "3",
+        *on_csv(data, "--models logreg --folds 3"),
     )
     assert code == 2
     assert message in text and "error:" in text
@@ -231,6 +198,7 @@ def test_bad_targets_get_one_clear_line(tmp_path: Path, change, message) -> None
         (["churn", "score", "--csv", "x.csv", "--id", "i"], "no churn model in"),
         (["churn", "train", "--models", "tree"], "unknown model 'tree'"),
         (["clv", "--csv", "x.csv", "--id", "i"], "--date is required"),
+        (["pipeline", "--csv", "x.csv", "--id", "i"], "--target is required"),
     ],
 )
 def test_usage_mistakes(tmp_path: Path, args: list[str], message: str) -> None:
@@ -258,18 +226,9 @@ def test_telco_through_the_csv_path(tmp_path: Path) -> None:
         tmp_path,
         "churn",
         "train",
-        "--csv",
-        str(TELCO),
-        "--target",
-        "Churn",
-        "--id",
-        "customerID",
-        "--models",
-        "logreg",
-        "--folds",
-        "3",
-        "--iterations",
-        "2",
+        *on_csv(
+            TELCO, "--models logreg --folds 3 --iterations 2", id_column="customerID"
+        ),
     )
     assert code == 0, text
     evaluation = pd.read_json(tmp_path / "work" / "evaluation.json", typ="series")
