@@ -290,6 +290,14 @@ class Message(Base):
         CheckConstraint("sender IN ('user', 'bot', 'agent')"),
         UniqueConstraint("conversation_id", "event_key"),
         Index("ix_messages_conversation_time", "conversation_id", "created_at"),
+        # The inbox's substring search (ILIKE '%...%'); PostgreSQL only (migration
+        # 0003). SQLite has no trigram index and scans instead.
+        Index(
+            "ix_messages_text_trgm",
+            "text",
+            postgresql_using="gin",
+            postgresql_ops={"text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

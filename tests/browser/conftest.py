@@ -2,7 +2,7 @@
 the web app served by uvicorn (in a thread) on a temporary, seeded SQLite database.
 
 They skip cleanly when Playwright or /usr/bin/chromium is missing. Screenshots go
-to var/artifacts/ (git-ignored)."""
+to var/artifacts/ (git-ignored), or to $BROWSER_ARTIFACTS."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PORT = int(os.environ.get("BROWSER_WEB_PORT", "18000"))
 DEAD_RASA = "http://127.0.0.1:18098"
 """Nothing listens here: the widget shows that the bot is unreachable."""
-ARTIFACTS = ROOT / "var" / "artifacts"
+ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS", ROOT / "var" / "artifacts"))
+"""Where the screenshots go (git-ignored); runs side by side can keep theirs apart."""
 PASSWORD = "browser test password"
 XSS = "<img src=x onerror=alert(1)>"
 WIDGET_SESSION = "widgetsession0001"

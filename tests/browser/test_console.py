@@ -109,3 +109,20 @@ def test_dashboard_plots_load(new_page: Any, site: Site) -> None:
     widths = images.evaluate_all("(els) => els.map((e) => e.naturalWidth)")
     assert all(width > 0 for width in widths)
     screenshot(page, "console-dashboard-desktop")
+
+
+def test_admin_reaches_the_erase_confirmation_at_phone_width(
+    new_page: Any, site: Site
+) -> None:
+    page = new_page(width=390, height=844, mobile=True)
+    log_in(page, site, "admin")
+    page.goto(f"{site.url}/conversations/{site.ids['chinese']}")
+    page.get_by_role("link", name="Erase this customer…").click()
+    page.wait_for_url("**/erase-customer")
+    assert "li.mei@example.com" in page.locator("main").inner_text()
+    confirm = page.get_by_label("Type the customer number")
+    assert confirm.get_attribute("required") is not None
+    assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 1
+    screenshot(page, "console-erase-phone")
+    page.get_by_role("link", name="Cancel and go back").click()  # nothing erased
+    page.wait_for_url(f"**/conversations/{site.ids['chinese']}")

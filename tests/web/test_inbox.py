@@ -8,12 +8,18 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from crm.models import Conversation, Feedback, StaffUser
 from tests import factories
 from tests.factories import NOW
-from web.inbox import InboxFilters, conversation_page, encode_cursor
+from web.inbox import (
+    InboxFilters,
+    conversation_page,
+    conversation_query,
+    encode_cursor,
+)
 
 CONVERSATION_LINK = re.compile(r'href="/conversations/(\d+)"')
 
@@ -85,6 +91,51 @@ def test_filters(staffed: TestClient, db: Session) -> None:
             plain.id,
         }
         assert mine == expected, query
+
+
+def test_free_text_search(staffed: TestClient, db: Session) -> None:
+    """Case-insensitive substring of a customer message, wildcards taken literally,
+    or an exact sender id or customer email, whatever the other filters say."""
+    owner = factories.customer(db, email="mei.search@example.com")
+    loud = conversation(db, "My PARCEL is late, 50% off?", sentiment="negative")
+    calm = conversation(db, "parcel arrived, thanks", sentiment="positive")
+    literal = conversation(db, "code a_b please")
+    verified = conversation(db, "hello", customer_id=owner.id)
+    bot_only = conversation(db, "hi")
+    factories.message(db, bot_only, sender="bot", text="your parcel is coming")
+    db.commit()
+    mine = {loud.id, calm.id, literal.id, verified.id, bot_only.id}
+    cases = {
+        "q=parcel": {loud.id, calm.id},
+        "q=Parcel&negative=1": {loud.id},
+        "q=50%25": {loud.id},
+        "q=a_b": {literal.id},
+        "q=%25": {loud.id},
+        "q=_": {literal.id},
+        "q=MEI.search@example.com": {verified.id},
+        f"q={calm.sender_id}&negative=1": {calm.id},
+    }
+    for query, expected in cases.items():
+        found = set(shown(staffed.get(f"/inbox?{query}&limit=100").text)) & mine
+        assert found == expected, query
+
+
+def test_free_text_search_can_use_the_trigram_index(
+    db: Session, engine: Engine
+) -> None:
+    """On PostgreSQL the search is written so that the pg_trgm index serves it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no trigram index")
+    db.execute(text("SET LOCAL enable_seqscan = off"))
+    statement = conversation_query(InboxFilters(text="parcel")).limit(26)
+    compiled = statement.compile(engine)
+    plan = (
+        db.connection()
+        .exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        .scalars()
+        .all()
+    )
+    assert any("ix_messages_text_trgm" in line for line in plan), plan
 
 
 def test_date_range(staffed: TestClient, db: Session) -> None:

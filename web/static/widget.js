@@ -202,8 +202,8 @@
     var locale = lang === "zh" ? "zh-CN" : "en";
     var today = when.toDateString() === new Date().toDateString();
     stamp.textContent = today
-      ? when.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" })
-      : when.toLocaleString(locale, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+      ? when.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+      : when.toLocaleString(locale, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
     item.appendChild(who);
     item.appendChild(body);
     item.appendChild(stamp);

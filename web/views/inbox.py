@@ -1,12 +1,16 @@
 """The inbox: conversations and feedback needing attention, filtered and paged."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads InboxQuery's annotations at
+# run time to learn its query parameters.
 
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from web import inbox
 from web.corrections import SENTIMENTS, latest_corrections
@@ -19,6 +23,21 @@ router = APIRouter(tags=["inbox"])
 
 Text = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=100)]
+DEFAULT_LIMIT = 25
+LINK_ORDER = (
+    "negative",
+    "low_confidence",
+    "status",
+    "language",
+    "date_from",
+    "date_to",
+    "q",
+    "rating_max",
+    "limit",
+)
+"""The filters page links carry, in this order."""
+
+T = TypeVar("T")
 
 
 def _flag(value: str | None) -> bool:
@@ -34,40 +53,71 @@ def _day(value: str | None, name: str) -> date | None:
         raise HTTPException(400, f"{name} must be a date like 2026-11-30") from None
 
 
-def parse_filters(
-    *,
-    negative: str | None,
-    low_confidence: str | None,
-    status: str | None,
-    language: str | None,
-    date_from: str | None,
-    date_to: str | None,
-    q: str | None,
-    rating_max: str | None = None,
-) -> inbox.InboxFilters:
-    """Query-string filters to InboxFilters; a bad value is a 400 with the reason."""
-    rating: int | None = None
-    if rating_max:
-        if rating_max not in ("1", "2", "3", "4", "5"):
-            raise HTTPException(400, "rating_max must be 1 to 5")
-        rating = int(rating_max)
-    try:
-        return inbox.InboxFilters(
-            negative=_flag(negative),
-            low_confidence=_flag(low_confidence),
-            status=status or "all",
-            language=language or None,
-            date_from=_day(date_from, "date_from"),
-            date_to=_day(date_to, "date_to"),
-            text=clean_text(q or "").strip() or None,
-            rating_max=rating,
-        )
-    except ValueError as error:
-        raise HTTPException(400, str(error)) from None
+def _rating(value: str | None) -> int | None:
+    if not value:
+        return None
+    if value not in ("1", "2", "3", "4", "5"):
+        raise HTTPException(400, "rating_max must be 1 to 5")
+    return int(value)
 
 
-def _params(**values: Any) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value}
+@dataclass(frozen=True)
+class InboxQuery:
+    """The query string both inboxes take (a dependency: FastAPI fills the fields)."""
+
+    negative: Text = None
+    low_confidence: Text = None
+    language: Text = None
+    date_from: Text = None
+    date_to: Text = None
+    q: Text = None
+    after: Text = None
+    limit: Limit = DEFAULT_LIMIT
+
+    def filters(
+        self, *, status: str | None = None, rating_max: str | None = None
+    ) -> inbox.InboxFilters:
+        """These filters plus the page's own; a bad value is a 400 with the reason."""
+        rating = _rating(rating_max)
+        try:
+            return inbox.InboxFilters(
+                negative=_flag(self.negative),
+                low_confidence=_flag(self.low_confidence),
+                status=status or "all",
+                language=self.language or None,
+                date_from=_day(self.date_from, "date_from"),
+                date_to=_day(self.date_to, "date_to"),
+                text=clean_text(self.q or "").strip() or None,
+                rating_max=rating,
+            )
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from None
+
+    def link_params(self, **extra: str | None) -> dict[str, Any]:
+        """What page links carry: the filters set, and the limit unless default."""
+        values = {**asdict(self), **extra}
+        if self.limit == DEFAULT_LIMIT:
+            values["limit"] = None
+        return {key: values[key] for key in LINK_ORDER if values.get(key)}
+
+    def page(
+        self,
+        fetch: Callable[..., inbox.Page[T]],
+        session: Session,
+        filters: inbox.InboxFilters,
+    ) -> inbox.Page[T]:
+        """The page after this query's cursor; a cursor we did not make is a 400."""
+        try:
+            return fetch(
+                session=session, filters=filters, after=self.after, limit=self.limit
+            )
+        except inbox.BadCursor:
+            raise HTTPException(
+                400, "this page link is not valid; start again"
+            ) from None
+
+
+Filters = Annotated[InboxQuery, Depends()]
 
 
 @router.get("/inbox")
@@ -75,53 +125,22 @@ def conversations_inbox(
     request: Request,
     session: DbSession,
     user: Staff,
-    negative: Text = None,
-    low_confidence: Text = None,
+    query: Filters,
     status: Text = None,
-    language: Text = None,
-    date_from: Text = None,
-    date_to: Text = None,
-    q: Text = None,
-    after: Text = None,
-    limit: Limit = 25,
 ) -> Response:
     """Conversations, needing attention first, then the most recent."""
-    filters = parse_filters(
-        negative=negative,
-        low_confidence=low_confidence,
-        status=status,
-        language=language,
-        date_from=date_from,
-        date_to=date_to,
-        q=q,
-    )
-    try:
-        page = inbox.conversation_page(
-            session=session, filters=filters, after=after, limit=limit
-        )
-    except inbox.BadCursor:
-        raise HTTPException(400, "this page link is not valid; start again") from None
-    params = _params(
-        negative=negative,
-        low_confidence=low_confidence,
-        status=status,
-        language=language,
-        date_from=date_from,
-        date_to=date_to,
-        q=q,
-        limit=limit if limit != 25 else None,
-    )
+    filters = query.filters(status=status)
     return render(
         request,
         "inbox.html",
         {
             "user": user,
-            "page": page,
+            "page": query.page(inbox.conversation_page, session, filters),
             "filters": filters,
-            "params": params,
+            "params": query.link_params(status=status),
             "statuses": inbox.STATUSES,
             "languages": inbox.LANGUAGES,
-            "first_page": not after,
+            "first_page": not query.after,
             "low_confidence_below": inbox.LOW_CONFIDENCE,
         },
     )
@@ -132,46 +151,12 @@ def feedback_inbox(
     request: Request,
     session: DbSession,
     user: Staff,
-    negative: Text = None,
-    low_confidence: Text = None,
-    language: Text = None,
-    date_from: Text = None,
-    date_to: Text = None,
-    q: Text = None,
+    query: Filters,
     rating_max: Text = None,
-    after: Text = None,
-    limit: Limit = 25,
 ) -> Response:
     """Feedback rows, newest first, with their labels and staff corrections."""
-    filters = parse_filters(
-        negative=negative,
-        low_confidence=low_confidence,
-        status=None,
-        language=language,
-        date_from=date_from,
-        date_to=date_to,
-        q=q,
-        rating_max=rating_max,
-    )
-    try:
-        page = inbox.feedback_page(
-            session=session, filters=filters, after=after, limit=limit
-        )
-    except inbox.BadCursor:
-        raise HTTPException(400, "this page link is not valid; start again") from None
-    corrections = latest_corrections(
-        session=session, feedback_ids=[row.id for row in page.rows]
-    )
-    params = _params(
-        negative=negative,
-        low_confidence=low_confidence,
-        language=language,
-        date_from=date_from,
-        date_to=date_to,
-        q=q,
-        rating_max=rating_max,
-        limit=limit if limit != 25 else None,
-    )
+    filters = query.filters(rating_max=rating_max)
+    page = query.page(inbox.feedback_page, session, filters)
     return render(
         request,
         "feedback.html",
@@ -179,11 +164,13 @@ def feedback_inbox(
             "user": user,
             "page": page,
             "filters": filters,
-            "params": params,
+            "params": query.link_params(rating_max=rating_max),
             "languages": inbox.LANGUAGES,
-            "corrections": corrections,
+            "corrections": latest_corrections(
+                session=session, feedback_ids=[row.id for row in page.rows]
+            ),
             "sentiments": SENTIMENTS,
-            "first_page": not after,
+            "first_page": not query.after,
             "intents": sorted(known_intents()),
             "back": str(request.url.path)
             + ("?" + request.url.query if request.url.query else ""),
