@@ -2,7 +2,7 @@
 
 Plots are matplotlib PNGs embedded as base64 `data:` URIs and the styles are
 inline, so the file opens in any browser without a network. Personal data is
-masked before it is written anywhere (`mask_name`, `mask_email`, `mask_phone`).
+masked (crm/masking.py) before it is written anywhere.
 """
 
 from __future__ import annotations
@@ -35,40 +35,6 @@ logger = logging.getLogger(__name__)
 
 ARTIFACTS = ("run", "columns", "segments", "evaluation", "scores", "clv", "topics")
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-
-
-# --- masking --------------------------------------------------------------------------
-
-
-def mask_name(name: str | None) -> str:
-    """First character of each word, the rest starred: "Pat Lee" -> "P** L**"."""
-    if not name:
-        return ""
-    return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
-
-
-def mask_email(email: str | None) -> str:
-    """First character of the mailbox and domain: "pat@shop.com" -> "p***@s***.com"."""
-    if not email or "@" not in email:
-        return "***"
-    user, _, domain = email.partition("@")
-    host, dot, tld = domain.rpartition(".")
-    return f"{user[:1]}***@{(host or tld)[:1]}***{dot}{tld if host else ''}"
-
-
-def mask_phone(phone: str | None) -> str:
-    """Only the last two digits: "+14155550123" -> "*******23"."""
-    if not phone:
-        return ""
-    return "*" * 7 + phone[-2:]
-
-
-def mask_id(value: str) -> str:
-    """An analyst's id with its middle hidden: "7590-VHVEG" -> "75******EG"."""
-    text = str(value)
-    if len(text) <= 4:
-        return text[:1] + "*" * (len(text) - 1)
-    return text[:2] + "*" * (len(text) - 4) + text[-2:]
 
 
 @functools.cache

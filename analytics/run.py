@@ -39,7 +39,8 @@ from analytics.features import (
     load_features,
     to_dataset,
 )
-from analytics.report import mask_email, mask_id, mask_name, write_report
+from analytics.report import write_report
+from crm.masking import mask_email, mask_id, mask_name
 from crm.models import Customer, Order, Subscription
 from crm.settings import VAR
 

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm.masking import EMAIL, PHONE, is_phone
 from crm.models import Conversation, Feedback, LabelCorrection, Message
 from crm.settings import ROOT
-from web.masking import EMAIL, PHONE, is_phone
 
 logger = logging.getLogger(__name__)
 

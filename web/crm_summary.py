@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm.masking import mask_email, mask_phone
 from crm.models import Customer, Order, Subscription, Ticket
-from web.masking import mask_email, mask_phone
 
 RECENT = 5
 

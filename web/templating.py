@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from crm.masking import mask_text
 from web.deps import csrf_token
-from web.masking import mask_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH = "flash"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.masking import mask_email, mask_phone, mask_text
+from crm.masking import mask_email, mask_phone, mask_text
 
 
 def test_mask_email_and_phone() -> None:

@@ -10,13 +10,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.masking import mask_text
 from crm.models import Conversation, Feedback, Message, StaffUser
 from web.corrections import SENTIMENTS, CorrectionError, latest_corrections, review
 from web.crm_summary import customer_summary
 from web.deps import Csrf, DbSession, Staff
 from web.handoff import drop_relay_echoes, messages_after
 from web.intents import known_intents
-from web.masking import mask_text
 from web.templating import flash, render
 from web.util import parse_id, utcnow
 from web.views.auth import safe_next

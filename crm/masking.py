@@ -1,4 +1,5 @@
-"""Masking of email addresses and phone numbers where the reader does not need them."""
+"""Masking of personal data where the reader does not need it: the console's
+transcripts and CRM summaries, the analytics report, exports."""
 
 from __future__ import annotations
 
@@ -55,3 +56,18 @@ def is_phone(found: str) -> bool:
     """True if a PHONE match is a phone number, not a date or an amount."""
     digits = sum(ch.isdigit() for ch in found)
     return 7 <= digits <= 15 and not DATE_OR_AMOUNT.fullmatch(found)
+
+
+def mask_name(name: str | None) -> str:
+    """First character of each word, the rest starred: "Pat Lee" -> "P** L**"."""
+    if not name:
+        return ""
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
+
+
+def mask_id(value: str) -> str:
+    """An analyst's id with its middle hidden: "7590-VHVEG" -> "75******EG"."""
+    text = str(value)
+    if len(text) <= 4:
+        return text[:1] + "*" * (len(text) - 1)
+    return text[:2] + "*" * (len(text) - 4) + text[-2:]
