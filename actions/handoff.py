@@ -218,7 +218,13 @@ class ActionRelayAgentMessage(Action):
                 "agent message without text for sender %s", tracker.sender_id
             )
             return []
-        dispatcher.utter_message(text=text.strip(), agent=True)
+        # As a custom payload, so the widget shows it as the agent's (Rasa's channels
+        # pass a message's `custom` on whole, its metadata not at all); `agent=True`
+        # goes to the event's metadata for ActionHandoffHold. The console already
+        # logged the text as the agent's, so the bot event carries no text to ingest.
+        dispatcher.utter_message(
+            json_message={"sender": "agent", "text": text.strip()}, agent=True
+        )
         return (
             []
             if tracker.get_slot("handoff_active")

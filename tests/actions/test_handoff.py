@@ -185,7 +185,12 @@ def test_the_agents_message_is_relayed() -> None:
     )
     assert run(ActionRelayAgentMessage(), tracker) == (
         [],
-        [said(text="Hi, I'm Mia from support.", agent=True)],
+        [
+            said(
+                custom={"sender": "agent", "text": "Hi, I'm Mia from support."},
+                agent=True,
+            )
+        ],
     )
     unheld = make_tracker(
         intent="EXTERNAL_agent_message", entities={"agent_text": "Hi"}

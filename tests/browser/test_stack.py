@@ -194,7 +194,7 @@ def test_agent_takes_over_and_the_customer_sees_the_reply(
     agent.get_by_label("Message to the customer").fill("Hi, this is Sam from support.")
     agent.get_by_role("button", name="Send to customer").click()
     customer.locator(
-        "#kefu-widget .msg.bot .text", has_text="Sam from support"
+        "#kefu-widget .msg.agent .text", has_text="Sam from support"
     ).wait_for(timeout=30_000)
     screenshot(customer, "stack-widget-agent-reply")
     agent.get_by_role("button", name="Release to the bot").click()
