@@ -280,6 +280,13 @@ class SocketIOOutput(socketio.SocketIOOutput):
 class SocketIOInput(socketio.SocketIOInput):
     """Rasa's socket.io channel, working with python-socketio 5 and failing politely."""
 
+    def get_output_channel(self) -> SocketIOOutput | None:
+        """Our output for messages Rasa sends unasked (the console's agent replies
+        through `trigger_intent`), so custom payloads reach the widget there too."""
+        if self.sio is None:
+            return super().get_output_channel()  # type: ignore[return-value]
+        return SocketIOOutput(self.sio, self.bot_message_evt)
+
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:

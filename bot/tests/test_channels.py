@@ -72,7 +72,8 @@ class Server:
 
     async def start(self) -> None:
         app = Sanic("kefu_channel_tests")
-        for channel in (RestInput(), SocketIOInput(session_persistence=True)):
+        self.socketio = SocketIOInput(session_persistence=True)
+        for channel in (RestInput(), self.socketio):
             app.blueprint(
                 channel.blueprint(self.dispatch),
                 url_prefix=f"/webhooks/{channel.name()}",
@@ -254,6 +255,22 @@ def test_socketio_failure_is_polite_and_bad_events_are_ignored(server: Server) -
         wait_for=1,
     )
     assert replies == [{"text": APOLOGY["zh"]}]
+
+
+def test_socketio_pushes_custom_payloads_rasa_sends_unasked(server: Server) -> None:
+    """The console's agent reply: Rasa's trigger_intent gets the channel's output."""
+
+    async def agent_reply(message: UserMessage) -> None:
+        output = server.socketio.get_output_channel()
+        assert output is not None
+        await output.send_response(
+            message.sender_id, {"custom": {"sender": "agent", "text": "Sam here"}}
+        )
+
+    _, replies = converse(
+        server, agent_reply, [{"message": "hi", "session_id": "s-123"}], wait_for=1
+    )
+    assert replies == [{"sender": "agent", "text": "Sam here"}]
 
 
 def test_socketio_too_long(server: Server) -> None:
