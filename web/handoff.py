@@ -91,9 +91,11 @@ RELAY_WINDOW = timedelta(seconds=120)
 def drop_relay_echoes(messages: list[Message]) -> list[Message]:
     """`messages` without the bot's copy of an agent message.
 
-    The bot relays an agent's text to the widget as its own utterance, so the log has
-    it twice: as sender 'agent' (stored by the console) and as 'bot' (ingested from
-    Rasa). The bot copy close in time to the agent message goes."""
+    Until 2026-11-30 the bot relayed an agent's text as its own utterance, so logs
+    from then hold it twice: as sender 'agent' (stored by the console) and as 'bot'
+    (ingested from Rasa). The relay now carries the text only as a custom payload,
+    which ingest skips; this keeps older logs readable. The bot copy close in time
+    to the agent message goes."""
     agent = [(m.text, m.created_at) for m in messages if m.sender == "agent"]
     if not agent:
         return messages
