@@ -5,8 +5,9 @@ held-out set TF-IDF weighting (sublinear counts, idf, each featurizer's block
 scaled to unit length) and a weaker regularisation do better and train in
 seconds, where DIETClassifier needs minutes (figures in docs/nlu.md). The model
 learns the full labels, ``faq/refund_policy`` included, and reports their
-base intent (``faq``) with the summed probability, so the ResponseSelector
-still picks the answer.
+base intent (``faq``) with the summed probability. It also answers as Rasa's
+ResponseSelector would (``response_selector`` in the parse result, read by
+``utter_faq``): the best ``faq/*`` label, so no TensorFlow model is needed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILE = "intent.json"
 ARRAYS_FILE = "intent.npz"
+RETRIEVAL_SEPARATOR = "/"
 
 
 def sentence_blocks(message: Message) -> dict[str, Any]:
@@ -118,6 +120,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         resource: Resource,
         weights: TfidfBlocks | None = None,
         classifier: Any = None,
+        answerers: dict[str, Any] | None = None,
+        responses: dict[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         """Creates the component, optionally around a fitted model."""
         self._config = {**self.get_default_config(), **config}
@@ -125,6 +129,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self._resource = resource
         self._weights = weights
         self._classifier = classifier
+        self._answerers = answerers or {}
+        self._responses = responses or {}
 
     @classmethod
     def create(
@@ -138,9 +144,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Fits the classifier on the full intent labels."""
-        from sklearn.linear_model import LogisticRegression
-
+        """Fits the classifier on the full intent labels, and one per FAQ intent."""
         examples = [
             e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)
         ]
@@ -149,38 +153,90 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             logger.warning("%s needs two intents or more.", self.__class__.__name__)
             return self._resource
         rows = [sentence_blocks(e) for e in examples]
+        self._responses = {
+            name: responses
+            for name, responses in training_data.responses.items()
+            if RETRIEVAL_SEPARATOR in name
+        }
         self._weights = TfidfBlocks.fit(rows)
-        self._classifier = LogisticRegression(
+        features = self._weights.transform(rows)
+        self._classifier = self._fit(features, labels)
+        self._answerers = {}
+        for base in sorted({label.split(RETRIEVAL_SEPARATOR)[0] for label in labels}):
+            chosen = [
+                i
+                for i, label in enumerate(labels)
+                if label.startswith(base + RETRIEVAL_SEPARATOR)
+            ]
+            if len({labels[i] for i in chosen}) > 1:
+                self._answerers[base] = self._fit(
+                    features[chosen], [labels[i] for i in chosen]
+                )
+        self.persist()
+        return self._resource
+
+    def _fit(self, features: Any, labels: list[str]) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        classifier = LogisticRegression(
             C=self._config["C"],
             solver="liblinear",
             class_weight=self._config["class_weight"],
         )
-        self._classifier.fit(self._weights.transform(rows), labels)
-        self.persist()
-        return self._resource
+        return classifier.fit(features, labels)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Sets `intent` and `intent_ranking` on each message."""
+        """Sets `intent`, `intent_ranking` and the FAQ answer on each message."""
         if self._classifier is None or self._weights is None:
             return messages
         features = self._weights.transform([sentence_blocks(m) for m in messages])
         probabilities = self._classifier.predict_proba(features)
-        for message, row in zip(messages, probabilities, strict=True):
-            ranking = self._ranking(row)
+        answers = {
+            base: answerer.predict_proba(features)
+            for base, answerer in self._answerers.items()
+        }
+        length = self._config["ranking_length"]
+        for i, message in enumerate(messages):
+            ranking = self._ranking(probabilities[i])
             message.set(INTENT, ranking[0], add_to_output=True)
-            length = self._config["ranking_length"]
             message.set(
                 "intent_ranking",
                 ranking[:length] if length > 0 else ranking,
                 add_to_output=True,
             )
+            if answers:
+                selected = {
+                    base: self._answer(base, rows[i]) for base, rows in answers.items()
+                }
+                selected["all_retrieval_intents"] = sorted(answers)
+                message.set("response_selector", selected, add_to_output=True)
         return messages
+
+    def _answer(self, base: str, row: np.ndarray) -> dict[str, Any]:
+        """One retrieval intent's entry of Rasa's ``response_selector`` output."""
+        labels = self._answerers[base].classes_
+        ranking = [
+            {"intent_response_key": str(labels[j]), "confidence": float(row[j])}
+            for j in np.argsort(-row)
+        ]
+        best = ranking[0]["intent_response_key"]
+        utter_action = f"utter_{best}"
+        length = self._config["ranking_length"]
+        return {
+            "response": {
+                "responses": self._responses.get(utter_action, []),
+                "confidence": ranking[0]["confidence"],
+                "intent_response_key": best,
+                "utter_action": utter_action,
+            },
+            "ranking": ranking[:length] if length > 0 else ranking,
+        }
 
     def _ranking(self, row: np.ndarray) -> list[dict[str, Any]]:
         """Base intents with summed probabilities, best first."""
         totals: dict[str, float] = defaultdict(float)
         for label, probability in zip(self._classifier.classes_, row, strict=True):
-            totals[str(label).split("/", 1)[0]] += float(probability)
+            totals[str(label).split(RETRIEVAL_SEPARATOR, 1)[0]] += float(probability)
         ranked = sorted(totals.items(), key=lambda item: -item[1])
         return [{"name": name, "confidence": conf} for name, conf in ranked]
 
@@ -188,15 +244,21 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """Writes idf weights and coefficients (JSON and NumPy, no pickle)."""
         if self._classifier is None or self._weights is None:
             return
+        models = {"": self._classifier, **self._answerers}
         with self._model_storage.write_to(self._resource) as directory:
             state = {
                 "origins": self._weights.origins,
-                "labels": [str(label) for label in self._classifier.classes_],
+                "labels": {
+                    name: [str(label) for label in model.classes_]
+                    for name, model in models.items()
+                },
+                "responses": self._responses,
             }
             (directory / MODEL_FILE).write_text(json.dumps(state, ensure_ascii=False))
             arrays = {f"idf_{i}": idf for i, idf in enumerate(self._weights.idf)}
-            arrays["coef"] = self._classifier.coef_
-            arrays["intercept"] = self._classifier.intercept_
+            for name, model in models.items():
+                arrays[f"coef_{name}"] = model.coef_
+                arrays[f"intercept_{name}"] = model.intercept_
             np.savez_compressed(directory / ARRAYS_FILE, **arrays)
 
     @classmethod
@@ -211,25 +273,34 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """Loads the fitted classifier from the model storage."""
         try:
             with model_storage.read_from(resource) as directory:
-                weights, classifier = _read_model(Path(directory), config)
+                weights, models, responses = _read_model(Path(directory))
         except ValueError:
             logger.warning("%s was not trained.", cls.__name__)
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, weights, classifier)
+        classifier = models.pop("")
+        return cls(
+            config, model_storage, resource, weights, classifier, models, responses
+        )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Leaves the training data as it is."""
         return training_data
 
 
-def _read_model(directory: Path, config: dict[str, Any]) -> tuple[TfidfBlocks, Any]:
+def _read_model(
+    directory: Path,
+) -> tuple[TfidfBlocks, dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """Idf weights, the fitted models by name ("" is the intent model), answers."""
     from sklearn.linear_model import LogisticRegression
 
     state = json.loads((directory / MODEL_FILE).read_text())
     arrays = np.load(directory / ARRAYS_FILE)
     idf = [arrays[f"idf_{i}"] for i in range(len(state["origins"]))]
-    classifier = LogisticRegression(solver="liblinear")
-    classifier.classes_ = np.array(state["labels"], dtype=object)
-    classifier.coef_ = arrays["coef"]
-    classifier.intercept_ = arrays["intercept"]
-    return TfidfBlocks(state["origins"], idf), classifier
+    models = {}
+    for name, labels in state["labels"].items():
+        model = LogisticRegression(solver="liblinear")
+        model.classes_ = np.array(labels, dtype=object)
+        model.coef_ = arrays[f"coef_{name}"]
+        model.intercept_ = arrays[f"intercept_{name}"]
+        models[name] = model
+    return TfidfBlocks(state["origins"], idf), models, state["responses"]

@@ -64,11 +64,17 @@ def test_train_process_persist_load(
     assert len({r["name"] for r in ranking}) == len(ranking)  # faq/* summed
     assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0, abs=0.05)
 
+    answer = parsed[2].get("response_selector")["faq"]
+    assert answer["response"]["intent_response_key"] == "faq/payment_methods"
+    assert answer["response"]["utter_action"] == "utter_faq/payment_methods"
+    assert sum(r["confidence"] for r in answer["ranking"]) == pytest.approx(1.0)
+
     loaded = LinearIntentClassifier.load(
         {}, model_storage, resource("intent"), execution_context
     )
     again = loaded.process(featurize(texts))
     assert [m.get("intent") for m in again] == [m.get("intent") for m in parsed]
+    assert again[2].get("response_selector") == parsed[2].get("response_selector")
 
 
 def test_untrained_classifier_leaves_messages_alone(

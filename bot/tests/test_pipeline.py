@@ -69,3 +69,12 @@ def test_neutral_message_leaves_language_out(parse) -> None:
     result = parse("A1000999")
     assert "language" not in result
     assert all(e["entity"] != "language" for e in result["entities"])
+
+
+def test_faq_answer_comes_from_the_intent_classifier(parse) -> None:
+    result = parse("do you take credit cards or paypal")
+    assert result["intent"]["name"] == "faq"
+    answer = result["response_selector"]["faq"]["response"]
+    assert answer["utter_action"] == "utter_faq/payment_methods"
+    assert answer["responses"] == [{"text": "We accept cards, PayPal and Alipay."}]
+    assert result["response_selector"]["all_retrieval_intents"] == ["faq"]
