@@ -76,7 +76,7 @@ class TfidfBlocks:
 
     def transform(self, rows: list[dict[str, Any]]) -> Any:
         """The weighted feature matrix of the rows."""
-        from scipy.sparse import csr_matrix, diags, hstack, vstack
+        from scipy.sparse import csr_matrix, hstack, vstack
         from sklearn.preprocessing import normalize
 
         blocks = []
@@ -87,8 +87,9 @@ class TfidfBlocks:
             ).tocsr()
             if matrix.shape[1] != width:
                 raise ValueError(f"features of {origin} changed width")
-            matrix.data = np.log1p(np.abs(matrix.data))
-            blocks.append(normalize(matrix @ diags(idf)))
+            # each stored value times its column's idf (a diagonal matrix product)
+            matrix.data = np.log1p(np.abs(matrix.data)) * idf[matrix.indices]
+            blocks.append(normalize(matrix))
         return hstack(blocks).tocsr()
 
 

@@ -1,0 +1,86 @@
+"""Our SQL tracker store on a real SQLite file: CRM connection settings, same data."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.tracker_store import SQLTrackerStore
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [greet]
+slots:
+  language:
+    type: text
+    mappings: [{type: custom}]
+"""
+)
+
+
+def _settings(store: RasaSQLTrackerStore) -> tuple[str, int]:
+    with store.engine.connect() as connection:
+        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    return journal, synchronous
+
+
+def test_sqlite_connections_use_the_crm_settings(tmp_path: Path) -> None:
+    ours = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "a.sqlite3"))
+    rasas = RasaSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "b.db"))
+    assert _settings(ours) == ("wal", 1)  # 1 = NORMAL
+    assert _settings(rasas)[1] == 2  # Rasa's default: FULL, an fsync per commit
+
+
+def test_saved_conversation_comes_back(tmp_path: Path) -> None:
+    db = str(tmp_path / "crm.sqlite3")
+    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=db)
+    tracker = asyncio.run(store.get_or_create_tracker("c1"))
+    tracker.update(UserUttered("你好 😀 '; DROP TABLE events; --", {"name": "greet"}))
+    tracker.update(SlotSet("language", "zh"))
+    asyncio.run(store.save(tracker))
+
+    again = asyncio.run(SQLTrackerStore(DOMAIN, dialect="sqlite", db=db).retrieve("c1"))
+    assert again is not None
+    assert again.latest_message.text == "你好 😀 '; DROP TABLE events; --"
+    assert again.get_slot("language") == "zh"
+    assert len(again.events) == len(tracker.events)
+
+
+def _stored_texts(store: SQLTrackerStore, sender: str) -> list[str]:
+    full = asyncio.run(store.retrieve_full_tracker(sender))
+    return [e.text for e in full.events if isinstance(e, UserUttered)]
+
+
+def test_repeated_saves_store_each_event_once(tmp_path: Path) -> None:
+    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "crm.sqlite3"))
+    tracker = asyncio.run(store.get_or_create_tracker("c2"))
+    for text in ["one", "two"]:
+        tracker.update(UserUttered(text, {"name": "greet"}))
+        asyncio.run(store.save(tracker))
+    tracker.update(SessionStarted())  # a new session begins in the same request
+    tracker.update(UserUttered("three", {"name": "greet"}))
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(tracker))
+
+    assert _stored_texts(store, "c2") == ["one", "two", "three"]
+    latest = asyncio.run(store.retrieve("c2"))
+    assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["three"]
+
+
+def test_tracker_from_elsewhere_is_counted_in_the_database(tmp_path: Path) -> None:
+    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "crm.sqlite3"))
+    first = asyncio.run(store.get_or_create_tracker("c3"))
+    first.update(UserUttered("one", {"name": "greet"}))
+    asyncio.run(store.save(first))
+
+    rebuilt = DialogueStateTracker.from_events("c3", list(first.events), DOMAIN.slots)
+    rebuilt.update(UserUttered("two", {"name": "greet"}))
+    asyncio.run(store.save(rebuilt))
+    assert _stored_texts(store, "c3") == ["one", "two"]
