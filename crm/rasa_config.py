@@ -10,20 +10,20 @@ from sqlalchemy.engine import make_url
 
 from crm.settings import Settings
 
-SQLITE_TRACKER_STORE = "bot.tracker_store.SQLTrackerStore"
+TRACKER_STORE = "bot.tracker_store.SQLTrackerStore"
 
 
 def tracker_store(database_url: str) -> dict[str, Any]:
     """Rasa SQLTrackerStore settings for the same database as the CRM.
 
-    Rasa passes the endpoint's `url` to SQLTrackerStore as its host. SQLite gets
-    our subclass with the CRM's connection settings (bot/tracker_store.py).
+    Rasa passes the endpoint's `url` to SQLTrackerStore as its host. The type is
+    our subclass of it (bot/tracker_store.py).
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        return {"type": SQLITE_TRACKER_STORE, "dialect": "sqlite", "db": url.database}
+        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": url.database}
     store: dict[str, Any] = {
-        "type": "SQL",
+        "type": TRACKER_STORE,
         "dialect": "postgresql",
         "url": url.host or "127.0.0.1",
         "port": url.port or 5432,

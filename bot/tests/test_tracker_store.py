@@ -1,10 +1,15 @@
-"""Our SQL tracker store on a real SQLite file: CRM connection settings, same data."""
+"""Our SQL tracker store on real SQLite and PostgreSQL (when it answers) databases."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
@@ -24,6 +29,51 @@ slots:
 )
 
 
+POSTGRES = ("127.0.0.1", 5432)
+
+
+def _postgres_answers() -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(POSTGRES) == 0
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def new_store(request, tmp_path: Path) -> Iterator[Callable[[], SQLTrackerStore]]:
+    """Makes stores on one fresh database (SQLite file or PostgreSQL database)."""
+    if request.param == "sqlite":
+        db = str(tmp_path / "crm.sqlite3")
+        yield lambda: SQLTrackerStore(DOMAIN, dialect="sqlite", db=db)
+        return
+    if not _postgres_answers():
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    name = f"kefu_tracker_test_{uuid.uuid4().hex[:8]}"
+    host, port = POSTGRES
+    stores: list[SQLTrackerStore] = []
+
+    def make() -> SQLTrackerStore:
+        stores.append(
+            SQLTrackerStore(
+                DOMAIN,
+                dialect="postgresql",
+                host=host,
+                port=port,
+                db=name,
+                username="root",
+                login_db="test",
+            )
+        )
+        return stores[-1]
+
+    yield make
+    for store in stores:
+        store.engine.dispose()
+    admin = sa.create_engine(f"postgresql://root@{host}:{port}/test")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
 def _settings(store: RasaSQLTrackerStore) -> tuple[str, int]:
     with store.engine.connect() as connection:
         journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
@@ -38,15 +88,14 @@ def test_sqlite_connections_use_the_crm_settings(tmp_path: Path) -> None:
     assert _settings(rasas)[1] == 2  # Rasa's default: FULL, an fsync per commit
 
 
-def test_saved_conversation_comes_back(tmp_path: Path) -> None:
-    db = str(tmp_path / "crm.sqlite3")
-    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=db)
+def test_saved_conversation_comes_back(new_store) -> None:
+    store = new_store()
     tracker = asyncio.run(store.get_or_create_tracker("c1"))
     tracker.update(UserUttered("你好 😀 '; DROP TABLE events; --", {"name": "greet"}))
     tracker.update(SlotSet("language", "zh"))
     asyncio.run(store.save(tracker))
 
-    again = asyncio.run(SQLTrackerStore(DOMAIN, dialect="sqlite", db=db).retrieve("c1"))
+    again = asyncio.run(new_store().retrieve("c1"))
     assert again is not None
     assert again.latest_message.text == "你好 😀 '; DROP TABLE events; --"
     assert again.get_slot("language") == "zh"
@@ -58,8 +107,8 @@ def _stored_texts(store: SQLTrackerStore, sender: str) -> list[str]:
     return [e.text for e in full.events if isinstance(e, UserUttered)]
 
 
-def test_repeated_saves_store_each_event_once(tmp_path: Path) -> None:
-    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "crm.sqlite3"))
+def test_repeated_saves_store_each_event_once(new_store) -> None:
+    store = new_store()
     tracker = asyncio.run(store.get_or_create_tracker("c2"))
     for text in ["one", "two"]:
         tracker.update(UserUttered(text, {"name": "greet"}))
@@ -74,8 +123,8 @@ def test_repeated_saves_store_each_event_once(tmp_path: Path) -> None:
     assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["three"]
 
 
-def test_tracker_from_elsewhere_is_counted_in_the_database(tmp_path: Path) -> None:
-    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "crm.sqlite3"))
+def test_tracker_from_elsewhere_is_counted_in_the_database(new_store) -> None:
+    store = new_store()
     first = asyncio.run(store.get_or_create_tracker("c3"))
     first.update(UserUttered("one", {"name": "greet"}))
     asyncio.run(store.save(first))
