@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
+from rasa.nlu.extractors.regex_entity_extractor import RegexEntityExtractor
 from rasa.nlu.featurizers.sparse_featurizer.regex_featurizer import RegexFeaturizer
+from rasa.shared.importers.rasa import RasaFileImporter
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.entities import ScopedCRFEntityExtractor, without_entities
 from bot.components.tokenizer import MixedTokenizer
@@ -83,3 +91,81 @@ def test_train_process_persist_load(
     assert [m.get("entities", []) for m in loaded.process(again)] == [
         m.get("entities", []) for m in messages
     ]
+
+
+REGEX_FILE = Path(__file__).resolve().parents[2] / "nlu_data" / "train" / "regex.yml"
+
+
+@pytest.fixture(scope="module")
+def regex_data() -> TrainingData:
+    """The real regex file, loaded the way `rasa train` loads it."""
+    return RasaFileImporter(training_data_paths=[str(REGEX_FILE)]).get_nlu_data()
+
+
+@pytest.fixture(scope="module")
+def date_patterns(regex_data: TrainingData) -> list[str]:
+    """The `date_shape` patterns of the real regex file."""
+    return [
+        f["pattern"] for f in regex_data.regex_features if f["name"] == "date_shape"
+    ]
+
+
+def _date_spans(patterns: list[str], text: str) -> list[str]:
+    """Every date_shape match, case-insensitive as RegexFeaturizer runs it."""
+    return [
+        m.group()
+        for pattern in patterns
+        for m in re.finditer(pattern, text, flags=re.IGNORECASE)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("i ordered on 2026-11-03, not 03/11", ["2026-11-03", "03/11"]),
+        ("placed on 3 Nov, or was it November 3rd", ["3 Nov", "November 3rd"]),
+        ("it was on the 3rd of May", ["the 3rd of May"]),
+        ("ordered last Monday, two days ago", ["last Monday", "two days ago"]),
+        ("charged yesterday evening and today", ["yesterday evening", "today"]),
+        ("arrive by next Friday?", ["next Friday"]),
+        ("我11月3号下的单", ["11月3号"]),
+        ("2026年11月3日买的 3号到", ["2026年11月3日", "3号"]),
+        ("上周五和三天前各下了一单", ["上周五", "三天前"]),
+        ("下周一能到吗 上个月的呢", ["下周一", "上个月"]),
+        # not dates: ratings, opening hours, addresses, billing periods
+        ("rating 4/5, 10/10 would buy again", []),
+        ("is customer service 24/7", []),
+        ("改成建国路88号 3号楼", []),
+        ("下个周期开始换成进阶版", []),
+        ("may i pay the 2nd time", []),
+    ],
+)
+def test_date_shape_patterns(date_patterns, text: str, dates: list[str]) -> None:
+    assert sorted(_date_spans(date_patterns, text)) == sorted(dates)
+
+
+def test_date_shape_is_a_feature_not_an_entity(
+    regex_data, model_storage, resource, execution_context
+) -> None:
+    """RegexEntityExtractor leaves dates to the CRF, so none are duplicated."""
+    text = "order A1000123 from 3 Nov"
+    annotated = Message(
+        data={
+            "text": text,
+            "intent": "order_status",
+            "entities": [
+                {"start": 6, "end": 14, "value": "A1000123", "entity": "order_number"},
+                {"start": 20, "end": 25, "value": "3 Nov", "entity": "date"},
+            ],
+        }
+    )
+    data = regex_data.merge(TrainingData(training_examples=[annotated]))
+    extractor = RegexEntityExtractor.create(
+        {**RegexEntityExtractor.get_default_config(), "use_lookup_tables": False},
+        model_storage,
+        resource("regex_entities"),
+        execution_context,
+    )
+    extractor.train(data)
+    (parsed,) = extractor.process([message(text)])
+    assert [e["entity"] for e in parsed.get("entities", [])] == ["order_number"]
