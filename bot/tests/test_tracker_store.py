@@ -12,7 +12,12 @@ import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_store import SQLTrackerStore
@@ -133,3 +138,32 @@ def test_tracker_from_elsewhere_is_counted_in_the_database(new_store) -> None:
     rebuilt.update(UserUttered("two", {"name": "greet"}))
     asyncio.run(store.save(rebuilt))
     assert _stored_texts(store, "c3") == ["one", "two"]
+
+
+def _rows(store: RasaSQLTrackerStore) -> list[tuple]:
+    columns = "sender_id, type_name, timestamp, intent_name, action_name, data"
+    with store.engine.connect() as connection:
+        query = f"SELECT {columns} FROM events ORDER BY id"
+        return [tuple(row) for row in connection.exec_driver_sql(query)]
+
+
+def test_rows_are_the_ones_rasa_writes(tmp_path: Path) -> None:
+    ours = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "a.sqlite3"))
+    rasas = RasaSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "b.db"))
+    tracker = DialogueStateTracker.from_events(
+        "c4",
+        [
+            UserUttered("hi", {"name": "greet", "confidence": 0.9}),
+            ActionExecuted("utter_greet"),
+            SlotSet("language", "en"),
+        ],
+        DOMAIN.slots,
+    )
+    for store in (ours, rasas):
+        asyncio.run(store.save(tracker))
+    assert _rows(ours) == _rows(rasas)
+    assert [row[3:5] for row in _rows(ours)] == [
+        ("greet", None),
+        (None, "utter_greet"),
+        (None, "language"),  # Rasa files a slot's name under action_name
+    ]
