@@ -5,7 +5,8 @@ with ``metadata: {sentiment: negative}`` labels all its examples, an example's
 own ``metadata: {sentiment: ...}`` overrides that, and examples without a label
 are neutral (see docs/nlu.md). Features are TF-IDF weighted character n-grams
 (which work for Chinese without segmentation) plus word n-grams (jieba for
-Chinese); the classifier is scikit-learn's logistic regression. The result is
+Chinese, with English words after a negator marked ``NEG_``); the classifier is
+scikit-learn's logistic regression. The result is
 written to the parse data as ``sentiment``, which actions read from
 ``tracker.latest_message["sentiment"]``.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +46,11 @@ def _segmenter() -> Any:
     return new_jieba([])
 
 
+# English words that open a negation scope, and what closes it
+_NEGATOR = re.compile(r"not|no|never|nothing|nobody|none|nor|cannot|without|\w+n['’]t")
+_SCOPE_END = re.compile(r"[.,:;!?，。：；！？]")
+
+
 def mixed_words(text: str) -> list[str]:
     """Lower-cased words of text: jieba words for Chinese, regex words otherwise."""
     words: list[str] = []
@@ -52,6 +59,27 @@ def mixed_words(text: str) -> list[str]:
             words.extend(_segmenter().lcut(span.text))
         else:
             words.append(span.text)
+    return words
+
+
+def negated_words(text: str) -> list[str]:
+    """`mixed_words`, with English words after a negator prefixed ``NEG_``.
+
+    The scope runs to the next punctuation mark or Chinese text (Das & Chen 2001;
+    Pang et al. 2002), so "not good" and "good" become different features.
+    """
+    words: list[str] = []
+    negated, end = False, 0
+    lowered = text.lower()
+    for span in iter_spans(lowered):
+        if span.kind == "han" or _SCOPE_END.search(lowered, end, span.start):
+            negated = False
+        end = span.end
+        if span.kind == "han":
+            words.extend(_segmenter().lcut(span.text))
+            continue
+        words.append(f"NEG_{span.text}" if negated else span.text)
+        negated = negated or _NEGATOR.fullmatch(span.text) is not None
     return words
 
 
@@ -93,9 +121,11 @@ class SentimentModel:
             )
         ]
         if word_high > 0:
+            # models saved before `negation` existed have no such key
+            words = negated_words if self.config.get("negation") else mixed_words
             vectorizers.append(
                 TfidfVectorizer(
-                    tokenizer=mixed_words,
+                    tokenizer=words,
                     token_pattern=None,
                     lowercase=False,
                     ngram_range=(word_low, word_high),
@@ -189,6 +219,8 @@ class SentimentClassifier(GraphComponent):
             "char_ngram_range": [1, 3],
             # [0, 0] turns word n-grams off
             "word_ngram_range": [1, 2],
+            # mark English words after not/never/n't... (until punctuation) NEG_
+            "negation": True,
             "min_df": 1,
             "C": 3.0,
             "balanced": True,
@@ -245,6 +277,7 @@ class SentimentClassifier(GraphComponent):
 
     def _model_config(self) -> dict[str, Any]:
         keys = ("char_analyzer", "char_ngram_range", "word_ngram_range", "min_df")
+        keys += ("negation",)
         keys += ("C", "balanced", "max_iter", "random_state")
         return {key: self._config[key] for key in keys}
 

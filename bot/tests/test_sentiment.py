@@ -5,7 +5,11 @@ from __future__ import annotations
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.sentiment import SentimentClassifier, example_sentiment
+from bot.components.sentiment import (
+    SentimentClassifier,
+    example_sentiment,
+    negated_words,
+)
 from bot.tests.conftest import message
 
 
@@ -102,3 +106,44 @@ def test_any_label_names_work(model_storage, resource, execution_context) -> Non
     (parsed,) = component.process([message("好吃")])
     assert parsed.get("sentiment")["label"] == "1"
     assert parsed.get("sentiment")["score"] > 0
+
+
+def test_negation_scope_runs_to_punctuation() -> None:
+    assert negated_words("I'm not happy at all, thanks 不好") == [
+        "i'm",
+        "not",
+        "NEG_happy",
+        "NEG_at",
+        "NEG_all",
+        "thanks",
+        "不好",
+    ]
+    assert negated_words("No. Fine") == ["no", "fine"]
+
+
+def test_negated_words_are_not_the_words(
+    model_storage, resource, execution_context
+) -> None:
+    pairs = [
+        ("happy", "positive"),
+        ("I am happy", "positive"),
+        ("happy with it", "positive"),
+        ("so happy", "positive"),
+        ("very happy", "positive"),
+        ("not good", "negative"),
+        ("not ok", "negative"),
+        ("not fast", "negative"),
+        ("where is it", "neutral"),
+        ("is it here", "neutral"),
+    ]
+    examples = [
+        Message.build(text, "x", example_metadata={"sentiment": label})
+        for text, label in pairs
+    ]
+    config = {"char_ngram_range": [1, 1], "negation": True}
+    component = SentimentClassifier.create(
+        config, model_storage, resource("s"), execution_context
+    )
+    component.train(TrainingData(examples))
+    (parsed,) = component.process([message("not happy")])
+    assert parsed.get("sentiment")["label"] == "negative"
