@@ -3,7 +3,7 @@
 # a stack of its own (bench ports, its own CRM), loopback only, bounded in time:
 #   sqlite      SQLite CRM and tracker store, in-memory lock store, one Rasa server
 #   postgresql  PostgreSQL CRM and tracker store, Redis lock store, one Rasa server
-#   postgresql2 the same with two Rasa servers sharing them
+#   postgresqlN the same with N Rasa servers sharing them (postgresql2, postgresql3)
 # 10, 50 and 200 concurrent conversations over REST and socket.io each. Every run
 # prints its JSON lines (load, then the nothing-lost check) into var/bench/load/.
 # Each run keeps its conversations going for BENCH_SECONDS (60); BENCH_CONFIGS,
@@ -52,7 +52,7 @@ start_stack() {  # config
     psql -q -h 127.0.0.1 -U root test -c "DROP DATABASE IF EXISTS kefu_bench_load WITH (FORCE)"
     psql -q -h 127.0.0.1 -U root test -c "CREATE DATABASE kefu_bench_load"
     export DATABASE_URL="$POSTGRES/kefu_bench_load" REDIS_URL=$REDIS
-    [[ $config == postgresql2 ]] && servers=2
+    [[ $config =~ ^postgresql([0-9]+)$ ]] && servers=${BASH_REMATCH[1]}
   fi
   $APP/crm migrate
   $APP/crm seed --customers "$CUSTOMERS" --if-empty
