@@ -114,6 +114,7 @@ class SQLTrackerStore(tracker_store.SQLTrackerStore):
         return itertools.islice(tracker.events, stored[1], len(tracker.events))
 
     def _remember(self, tracker: DialogueStateTracker) -> None:
+        """Notes that all of the tracker's events are stored, until it is freed."""
         key = id(tracker)
         forget = lambda _: self._stored.pop(key, None)  # noqa: E731
         self._stored[key] = (weakref.ref(tracker, forget), len(tracker.events))
