@@ -2,14 +2,14 @@
 
 Rasa reads a conversation's events before each message and writes the new ones
 after it, with the event loop waiting on both. On a loaded Rasa server
-(docs/benchmarks.md#latency) three costs of Rasa's SQLTrackerStore stood out, and
+(docs/benchmarks.md#latency) four costs of Rasa's SQLTrackerStore stood out, and
 this subclass removes them:
 
 * **fsync per commit on SQLite.** Rasa's connections use `synchronous=FULL`; the
   CRM's engine runs SQLite with `synchronous=NORMAL` in WAL mode (crm/db.py), where
   a commit is atomic and survives a crash of the process (only a power cut can
-  lose the last commits). Rasa's connections get the same settings. Other
-  databases are untouched.
+  lose the last commits). Rasa's connections get the same journal and sync
+  settings (not the CRM's longer lock wait). Other databases are untouched.
 * **Counting stored events before every save.** Rasa counts the events of the
   latest session in the database to know which of the tracker's events are new.
   A tracker this store read or saved already says how many of its events are
