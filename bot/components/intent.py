@@ -162,21 +162,21 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self._weights = TfidfBlocks.fit(rows)
         features = self._weights.transform(rows)
         self._classifier = self._fit(features, labels)
-        self._answerers = {}
-        for base in sorted({label.split(RETRIEVAL_SEPARATOR)[0] for label in labels}):
-            chosen = [
-                i
-                for i, label in enumerate(labels)
-                if label.startswith(base + RETRIEVAL_SEPARATOR)
-            ]
-            if len({labels[i] for i in chosen}) > 1:
-                self._answerers[base] = self._fit(
-                    features[chosen], [labels[i] for i in chosen]
-                )
+        by_intent: dict[str, list[int]] = defaultdict(list)
+        for i, label in enumerate(labels):
+            base, separator, _ = label.partition(RETRIEVAL_SEPARATOR)
+            if separator:
+                by_intent[base].append(i)
+        self._answerers = {
+            base: self._fit(features[rows], [labels[i] for i in rows])
+            for base, rows in by_intent.items()
+            if len({labels[i] for i in rows}) > 1
+        }
         self.persist()
         return self._resource
 
     def _fit(self, features: Any, labels: list[str]) -> Any:
+        """A fitted logistic regression with this component's settings."""
         from sklearn.linear_model import LogisticRegression
 
         classifier = LogisticRegression(
