@@ -51,22 +51,12 @@ _NEGATOR = re.compile(r"not|no|never|nothing|nobody|none|nor|cannot|without|\w+n
 _SCOPE_END = re.compile(r"[.,:;!?，。：；！？]")
 
 
-def mixed_words(text: str) -> list[str]:
-    """Lower-cased words of text: jieba words for Chinese, regex words otherwise."""
-    words: list[str] = []
-    for span in iter_spans(text.lower()):
-        if span.kind == "han":
-            words.extend(_segmenter().lcut(span.text))
-        else:
-            words.append(span.text)
-    return words
+def mixed_words(text: str, negation: bool = False) -> list[str]:
+    """Lower-cased words of text: jieba words for Chinese, regex words otherwise.
 
-
-def negated_words(text: str) -> list[str]:
-    """`mixed_words`, with English words after a negator prefixed ``NEG_``.
-
-    The scope runs to the next punctuation mark or Chinese text (Das & Chen 2001;
-    Pang et al. 2002), so "not good" and "good" become different features.
+    With `negation`, English words after a negator are prefixed ``NEG_`` up to the
+    next punctuation mark or Chinese text (Das & Chen 2001; Pang et al. 2002), so
+    "not good" and "good" become different features.
     """
     words: list[str] = []
     negated, end = False, 0
@@ -79,8 +69,13 @@ def negated_words(text: str) -> list[str]:
             words.extend(_segmenter().lcut(span.text))
             continue
         words.append(f"NEG_{span.text}" if negated else span.text)
-        negated = negated or _NEGATOR.fullmatch(span.text) is not None
+        negated = negation and (negated or _NEGATOR.fullmatch(span.text) is not None)
     return words
+
+
+def negated_words(text: str) -> list[str]:
+    """`mixed_words` with negation scopes marked."""
+    return mixed_words(text, negation=True)
 
 
 def example_sentiment(message: Message, default: str) -> str:
