@@ -192,10 +192,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             return messages
         features = self._weights.transform([sentence_blocks(m) for m in messages])
         probabilities = self._classifier.predict_proba(features)
-        answers = {
-            base: answerer.predict_proba(features)
-            for base, answerer in self._answerers.items()
-        }
+        answers = self._answer_probabilities(features, probabilities)
         length = self._config["ranking_length"]
         for i, message in enumerate(messages):
             ranking = self._ranking(probabilities[i])
@@ -207,15 +204,41 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             )
             if answers:
                 selected = {
-                    base: self._answer(base, rows[i]) for base, rows in answers.items()
+                    base: self._answer(labels, rows[i])
+                    for base, (labels, rows) in answers.items()
                 }
                 selected["all_retrieval_intents"] = sorted(answers)
                 message.set("response_selector", selected, add_to_output=True)
         return messages
 
-    def _answer(self, base: str, row: np.ndarray) -> dict[str, Any]:
+    def _answer_probabilities(
+        self, features: Any, probabilities: np.ndarray
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per retrieval intent: its full labels and their probabilities within it.
+
+        A retrieval intent with a single answer has no model of its own; the
+        intent model's column for it gives that answer with confidence 1.
+        """
+        classes = self._classifier.classes_
+        full = [str(label) for label in classes if RETRIEVAL_SEPARATOR in str(label)]
+        answers = {}
+        for base in {label.partition(RETRIEVAL_SEPARATOR)[0] for label in full}:
+            if base in self._answerers:
+                model = self._answerers[base]
+                answers[base] = (model.classes_, model.predict_proba(features))
+                continue
+            columns = [
+                j
+                for j, label in enumerate(classes)
+                if str(label).startswith(base + RETRIEVAL_SEPARATOR)
+            ]
+            block = probabilities[:, columns]
+            within = block / np.maximum(block.sum(axis=1, keepdims=True), 1e-12)
+            answers[base] = (classes[columns], within)
+        return answers
+
+    def _answer(self, labels: np.ndarray, row: np.ndarray) -> dict[str, Any]:
         """One retrieval intent's entry of Rasa's ``response_selector`` output."""
-        labels = self._answerers[base].classes_
         ranking = [
             {"intent_response_key": str(labels[j]), "confidence": float(row[j])}
             for j in np.argsort(-row)

@@ -107,3 +107,28 @@ def test_tfidf_blocks_weigh_rare_features_up() -> None:
     assert matrix[0, 0] == pytest.approx(1.0)
     assert (matrix[1:, 1:] ** 2).sum(axis=1) == pytest.approx([1.0, 1.0])
     assert matrix[2, 0] == 0.0
+
+
+def test_retrieval_intent_with_one_answer_still_answers(
+    training_data, featurize, model_storage, resource, execution_context
+) -> None:
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    texts = ["what's the weather like", "is it raining today", "weather forecast pls"]
+    extra = featurize(texts)
+    for example in extra:
+        example.set("intent", "chitchat")
+        example.set("intent_response_key", "chitchat/weather")
+    data = TrainingData(training_examples=training_data.training_examples + extra)
+    classifier = LinearIntentClassifier.create(
+        {}, model_storage, resource("one-answer"), execution_context
+    )
+    classifier.train(data)
+
+    (parsed,) = classifier.process(featurize(["how's the weather"]))
+    assert parsed.get("intent")["name"] == "chitchat"
+    selector = parsed.get("response_selector")
+    assert selector["all_retrieval_intents"] == ["chitchat", "faq"]
+    answer = selector["chitchat"]["response"]
+    assert answer["utter_action"] == "utter_chitchat/weather"
+    assert answer["confidence"] == pytest.approx(1.0)
