@@ -48,8 +48,8 @@ def database_url(backend: str, customers: int) -> str:
 
 def prepare(backend: str, customers: int, reseed: bool) -> float | None:
     """Seed the benchmark database unless it already holds `customers`; seconds."""
+    from crm.db import migrate
     from crm.seed import seed_demo
-    from tests.conftest import migrate
 
     url = database_url(backend, customers)
     if backend == "sqlite":

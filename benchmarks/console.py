@@ -27,15 +27,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from benchmarks import seed as seed_bench
-from crm.db import build_engine
+from crm.db import build_engine, migrate
 from crm.models import Conversation, Customer, Message
-from crm.settings import ROOT
 from web.inbox import InboxFilters, conversation_page, encode_cursor, feedback_page
 
 BEFORE = "0002"
@@ -44,10 +41,8 @@ ORDER_NUMBER = re.compile(r"A\d{7}")
 
 def alembic(engine: Engine, action: str, revision: str) -> float:
     """Run `alembic upgrade|downgrade revision` on `engine`; seconds taken."""
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["engine"] = engine
     started = time.perf_counter()
-    getattr(command, action)(config, revision)
+    migrate(engine, revision, action)
     return time.perf_counter() - started
 
 

@@ -21,22 +21,12 @@ import time
 from datetime import date
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from crm.db import build_engine
+from crm.db import build_engine, migrate
 from crm.seed import seed_demo
-from crm.settings import ROOT
 
 SCHEMA = "kefu_seed_bench"
-
-
-def migrate(engine: Engine) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["engine"] = engine
-    command.upgrade(config, "head")
 
 
 def _postgres(url: str, sql: str) -> None:

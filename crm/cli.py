@@ -9,11 +9,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, func, select
 
-from crm.db import DatabaseError, build_engine, check_schema, describe, get_engine
+from crm.db import (
+    DatabaseError,
+    build_engine,
+    check_schema,
+    describe,
+    get_engine,
+)
+from crm.db import (
+    migrate as run_migrations,
+)
 from crm.models import Customer, Order
 from crm.settings import ROOT, get_settings
 
@@ -33,9 +40,7 @@ def migrate() -> None:
     url = get_settings().database_url
     try:
         engine = build_engine(url, must_exist=False)
-        config = Config(str(ROOT / "alembic.ini"))
-        config.attributes["engine"] = engine
-        command.upgrade(config, "head")
+        run_migrations(engine)
     except DatabaseError as error:
         fail(str(error))
     except Exception as error:  # the driver's own error, shown as one line

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.settings import get_settings
+from crm.settings import ROOT, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,16 @@ SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
 class DatabaseError(RuntimeError):
     """A database problem explained in one line that says what to do."""
+
+
+def migrate(engine: Engine, revision: str = "head", action: str = "upgrade") -> None:
+    """Alembic `upgrade` (or `downgrade`) of `engine`'s database to `revision`."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["engine"] = engine
+    getattr(command, action)(config, revision)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

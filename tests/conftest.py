@@ -8,26 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from crm.db import build_engine
-from crm.settings import ROOT
+from crm.db import build_engine, migrate
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
 )
 POSTGRES_SCHEMA = f"kefu_test_{os.getpid()}"
 """A schema per test run, so runs side by side never share tables."""
-
-
-def migrate(engine: Engine) -> None:
-    """Bring `engine`'s database to the newest migration, as `make migrate` does."""
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["engine"] = engine
-    command.upgrade(config, "head")
 
 
 def postgres_engine() -> Engine | None:

@@ -17,9 +17,9 @@ from sqlalchemy import Engine, text
 
 from analytics.churn import ChurnConfig
 from analytics.run import RunConfig
-from crm.db import build_engine
+from crm.db import build_engine, migrate
 from crm.seed import seed_demo
-from tests.conftest import POSTGRES_URL, backends, migrate
+from tests.conftest import POSTGRES_URL, backends
 
 AS_OF = date(2026, 11, 1)
 CUSTOMERS = 1500

@@ -37,11 +37,10 @@ from benchmarks.load import (
 )
 from benchmarks.load_scripts import simultaneous_pairs
 from crm import queries
-from crm.db import build_engine
+from crm.db import build_engine, migrate
 from crm.ingest import ingest_batch, rasa_events
 from crm.models import Message
 from tests import factories
-from tests.conftest import migrate
 
 # --- options and scripts --------------------------------------------------------------
 

@@ -19,11 +19,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from crm.db import build_engine
+from crm.db import build_engine, migrate
 from crm.models import Feedback
 from crm.settings import ROOT
 from tests import factories
-from tests.conftest import migrate
 from tests.factories import NOW
 from tests.stack.conftest import stack  # noqa: F401 (the running stack, for test_stack)
 from web.security import hash_password

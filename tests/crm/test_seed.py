@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from crm.db import DatabaseError, build_engine
+from crm.db import DatabaseError, build_engine, migrate
 from crm.models import (
     ORDER_STATUSES,
     Base,
@@ -32,7 +32,7 @@ from crm.models import (
 from crm.seed import SeedError, seed_demo
 from crm.seed_gen import TABLES, Chunk, Context, Ids
 from crm.seed_text import THEMES
-from tests.conftest import POSTGRES_URL, migrate
+from tests.conftest import POSTGRES_URL
 
 AS_OF = date(2026, 11, 1)
 MakeDb = Callable[[], Engine]

@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.db import build_engine
+from crm.db import build_engine, migrate
 from crm.models import StaffUser
-from tests.conftest import migrate
 from web.security import check_password
 
 
