@@ -168,7 +168,7 @@ def seeded_engine(args: argparse.Namespace) -> tuple[Engine, dict[str, Any]]:
 def drop(args: argparse.Namespace) -> None:
     """Remove the benchmark database (schema or file)."""
     if args.database_url:
-        seed_bench._postgres(
+        seed_bench.postgres_execute(
             args.database_url, f"DROP SCHEMA IF EXISTS {seed_bench.SCHEMA} CASCADE"
         )
         return

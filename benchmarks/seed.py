@@ -29,7 +29,8 @@ from crm.seed import seed_demo
 SCHEMA = "kefu_seed_bench"
 
 
-def _postgres(url: str, sql: str) -> None:
+def postgres_execute(url: str, sql: str) -> None:
+    """Run one statement on the PostgreSQL at `url` (schema setup and cleanup)."""
     admin = build_engine(url)
     try:
         with admin.begin() as connection:
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 "--database-url must be a PostgreSQL URL; SQLite is the "
                 "default (see --sqlite)"
             )
-        _postgres(
+        postgres_execute(
             args.database_url,
             f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}",
         )
@@ -78,7 +79,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     engine.dispose()
     if not args.keep:
         if args.database_url:
-            _postgres(args.database_url, f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+            postgres_execute(
+                args.database_url, f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"
+            )
         elif workdir:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
