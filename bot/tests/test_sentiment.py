@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+import pytest
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import hstack
 
 from bot.components.sentiment import (
     SentimentClassifier,
+    SentimentModel,
     example_sentiment,
     negated_words,
 )
@@ -147,3 +153,19 @@ def test_negated_words_are_not_the_words(
     component.train(TrainingData(examples))
     (parsed,) = component.process([message("not happy")])
     assert parsed.get("sentiment")["label"] == "negative"
+
+
+@pytest.mark.parametrize("labels", [["bad", "ok", "good"], ["0", "1"]])
+def test_probabilities_are_scikit_learns(labels: list[str], tmp_path: Path) -> None:
+    texts = ["great service 很好", "not great at all", "快递太慢了", "ok", "fine"]
+    texts += ["terrible, never again", "还行吧", "love it!", "awful 😡", "so-so"]
+    model = SentimentModel(SentimentClassifier.get_default_config())
+    model.fit(texts, [labels[i % len(labels)] for i in range(len(texts))])
+    model.save(tmp_path)
+    unseen = ["", "🙂", "not bad, 不错", "'; DROP TABLE x; --", "great " * 2000, "zzz"]
+    for fitted in (model, SentimentModel.load(tmp_path)):
+        features = hstack([v.transform(texts + unseen) for v in fitted.vectorizers])
+        expected = fitted.classifier.predict_proba(features.tocsr())
+        np.testing.assert_allclose(
+            fitted.predict_proba(texts + unseen), expected, rtol=1e-9, atol=1e-12
+        )
