@@ -18,6 +18,8 @@ this subclass removes them:
   PostgreSQL is one round trip each (`INSERT ... RETURNING id`); this store inserts
   a message's events with one multi-row statement.
 * **Whole ORM rows on read.** Only the `data` column is read.
+* **A search for each event's class.** Rasa looks through every subclass of
+  `Event` for each event it reads back; this store looks the class up by name.
 
 Configure it in endpoints.yml (`crm rasa-endpoints` writes this)::
 
@@ -33,12 +35,14 @@ import itertools
 import json
 import weakref
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core import tracker_store
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.utils.common import all_subclasses
 
 
 def _row(sender_id: str, event: Event) -> dict[str, Any]:
@@ -52,6 +56,21 @@ def _row(sender_id: str, event: Event) -> dict[str, Any]:
         "action_name": data.get("name"),
         "data": json.dumps(data),
     }
+
+
+@lru_cache(maxsize=1)
+def _event_classes() -> dict[str, type[Event]]:
+    """Event classes by type name; the first of a name wins, as in Rasa's search."""
+    classes: dict[str, type[Event]] = {}
+    for cls in all_subclasses(Event):
+        classes.setdefault(cls.type_name, cls)
+    return classes
+
+
+def _event(data: dict[str, Any]) -> Event | None:
+    """The event a row's data describes (Rasa's `Event.from_parameters`)."""
+    cls = _event_classes().get(data.get("event", ""))
+    return cls._from_parameters(data) if cls else Event.from_parameters(data)
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -89,8 +108,10 @@ class SQLTrackerStore(tracker_store.SQLTrackerStore):
             rows = query.with_entities(self.SQLEvent.data).all()
         if not self.domain or not rows:
             return None
-        events = [json.loads(data) for (data,) in rows]
-        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        events = [_event(json.loads(data)) for (data,) in rows]
+        tracker = DialogueStateTracker.from_events(
+            sender_id, [event for event in events if event], self.domain.slots
+        )
         self._remember(tracker)
         return tracker
 

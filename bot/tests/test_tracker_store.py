@@ -14,6 +14,9 @@ from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    FollowupAction,
     SessionStarted,
     SlotSet,
     UserUttered,
@@ -105,6 +108,33 @@ def test_saved_conversation_comes_back(new_store) -> None:
     assert again.latest_message.text == "你好 😀 '; DROP TABLE events; --"
     assert again.get_slot("language") == "zh"
     assert len(again.events) == len(tracker.events)
+
+
+def test_read_back_as_rasa_reads_it(new_store) -> None:
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        UserUttered(
+            "order A1000448",
+            {"name": "order_status", "confidence": 0.97},
+            [{"entity": "order_number", "value": "A1000448", "start": 6, "end": 14}],
+        ),
+        SlotSet("language", "en"),
+        ActiveLoop("verification_form"),
+        BotUttered("Your email?", {"buttons": []}, {"utter_action": "utter_ask"}),
+        FollowupAction("action_listen"),
+    ]
+    store = new_store()
+    tracker = DialogueStateTracker.from_events("c5", events, DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    rasas = RasaSQLTrackerStore(DOMAIN, dialect="sqlite", db=":memory:")
+    rasas.engine, rasas.sessionmaker = store.engine, store.sessionmaker
+
+    ours = asyncio.run(store.retrieve("c5"))
+    theirs = asyncio.run(rasas.retrieve("c5"))
+    assert ours.events == theirs.events
+    assert ours.current_state() == theirs.current_state()
+    assert [type(e) for e in ours.events][-6:] == [type(e) for e in events][-6:]
 
 
 def _stored_texts(store: SQLTrackerStore, sender: str) -> list[str]:
