@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
     CountVectorsFeaturizer,
@@ -107,6 +108,37 @@ def test_tfidf_blocks_weigh_rare_features_up() -> None:
     assert matrix[0, 0] == pytest.approx(1.0)
     assert (matrix[1:, 1:] ** 2).sum(axis=1) == pytest.approx([1.0, 1.0])
     assert matrix[2, 0] == 0.0
+
+
+def test_tfidf_blocks_are_the_matrix_products() -> None:
+    from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
+    from sklearn.preprocessing import normalize
+
+    from bot.components.intent import TfidfBlocks
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for _ in range(30):
+        row = {}
+        for origin, width in (("chars", 40), ("regex", 3), ("words", 25)):
+            if rng.random() < 0.8:  # some blocks missing, some repeated columns
+                size = int(rng.integers(0, 8))
+                columns = rng.integers(0, width, size)
+                counts = rng.integers(1, 4, size).astype(float)
+                row[origin] = coo_matrix((counts, ([0] * size, columns)), (1, width))
+        rows.append(row)
+    blocks = TfidfBlocks.fit(rows)
+
+    expected = []
+    for origin, idf in zip(blocks.origins, blocks.idf, strict=True):
+        empty = csr_matrix((1, len(idf)))
+        matrix = vstack([row.get(origin, empty) for row in rows]).tocsr()
+        matrix.data = np.log1p(matrix.data) * idf[matrix.indices]
+        expected.append(normalize(matrix))
+    np.testing.assert_allclose(
+        blocks.transform(rows).toarray(), hstack(expected).toarray(), rtol=1e-12
+    )
+    assert blocks.transform([]).shape == (0, 68)
 
 
 def test_retrieval_intent_with_one_answer_still_answers(
