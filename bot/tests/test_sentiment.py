@@ -169,3 +169,4 @@ def test_probabilities_are_scikit_learns(labels: list[str], tmp_path: Path) -> N
         np.testing.assert_allclose(
             fitted.predict_proba(texts + unseen), expected, rtol=1e-9, atol=1e-12
         )
+        assert fitted.predict_proba([]).shape == (0, len(labels))
