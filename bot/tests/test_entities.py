@@ -110,13 +110,41 @@ def date_patterns(regex_data: TrainingData) -> list[str]:
     ]
 
 
-def _date_spans(patterns: list[str], text: str) -> list[str]:
-    """Every date_shape match, case-insensitive as RegexFeaturizer runs it."""
+def _spans(patterns: list[str], text: str) -> list[str]:
+    """Every match, case-insensitive as RegexFeaturizer runs it."""
     return [
         m.group()
         for pattern in patterns
         for m in re.finditer(pattern, text, flags=re.IGNORECASE)
     ]
+
+
+PHONES = [
+    *("+1 415 555 0148", "+14155550148", "+1-415-555-0148", "+1 (415) 555-0148"),
+    *("+44 20 7946 0321", "+44 (0)20 7946 0321", "0044 20 7946 0000"),
+    *("+86 138 0013 8000", "+86-138-0013-8000", "13800138000", "138 0013 8000"),
+    *("138-0013-8000", "415-555-0148", "415.555.0148", "415 555 0148"),
+    *("(415) 555-0148", "(415)555-0148", "010-62345678", "0755-2345678"),
+    *("021 6123 4567", "020 7946 0321", "07700 900123", "0412 345 678"),
+]
+NOT_PHONES = [
+    *("A1000448", "2026-11-03", "rated 4/5", "INV-000001234", "199.00", "12345"),
+    *("SF123456789012", "1Z999AA10123456784", "1,234.56", "2026年11月3日"),
+    *("192.168.1.1", "415-555-01489", "v1.2.3", "order 1234567", "3.14159"),
+]
+
+
+@pytest.mark.parametrize("phone", PHONES)
+def test_phone_pattern_finds_the_whole_number(regex_data, phone: str) -> None:
+    patterns = [f["pattern"] for f in regex_data.regex_features if f["name"] == "phone"]
+    assert _spans(patterns, f"my number is {phone}, thanks") == [phone]
+    assert _spans(patterns, f"手机{phone}谢谢") == [phone]
+
+
+@pytest.mark.parametrize("text", NOT_PHONES)
+def test_phone_pattern_leaves_other_numbers(regex_data, text: str) -> None:
+    patterns = [f["pattern"] for f in regex_data.regex_features if f["name"] == "phone"]
+    assert _spans(patterns, text) == []
 
 
 @pytest.mark.parametrize(
@@ -141,7 +169,7 @@ def _date_spans(patterns: list[str], text: str) -> list[str]:
     ],
 )
 def test_date_shape_patterns(date_patterns, text: str, dates: list[str]) -> None:
-    assert sorted(_date_spans(date_patterns, text)) == sorted(dates)
+    assert sorted(_spans(date_patterns, text)) == sorted(dates)
 
 
 def test_date_shape_is_a_feature_not_an_entity(
