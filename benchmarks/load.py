@@ -498,6 +498,7 @@ def summarise(run: Run, elapsed: float, *, database: str) -> dict[str, Any]:
         "database": database,
         "servers": len(run.options.base_urls),
         "conversations": run.options.conversations,
+        "think_seconds": run.options.think_seconds,
         "conversations_started": run.conversations_started,
         "seconds": round(elapsed, 2),
         "messages": len(ok),

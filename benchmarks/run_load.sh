@@ -7,7 +7,9 @@
 # 10, 50 and 200 concurrent conversations over REST and socket.io each. Every run
 # prints its JSON lines (load, then the nothing-lost check) into var/bench/load/.
 # Each run keeps its conversations going for BENCH_SECONDS (60); BENCH_CONFIGS,
-# BENCH_LEVELS and BENCH_CHANNELS narrow the grid.
+# BENCH_LEVELS and BENCH_CHANNELS narrow the grid. BENCH_THINK (0) is a customer's
+# pause in seconds between an answer and the next message; with a pause the
+# conversations' starts are spread over that long.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 APP=.venv-app/bin
@@ -22,6 +24,7 @@ CONFIGS=${BENCH_CONFIGS:-sqlite postgresql postgresql2}
 LEVELS=${BENCH_LEVELS:-10 50 200}
 CHANNELS=${BENCH_CHANNELS:-rest socketio}
 SECONDS_PER_RUN=${BENCH_SECONDS:-60}
+THINK=${BENCH_THINK:-0}
 mkdir -p "$OUT"
 pids=()
 
@@ -75,9 +78,13 @@ start_stack() {  # config
 }
 
 run_level() {  # config channel conversations
-  local extra=(--duration-seconds "$SECONDS_PER_RUN")
-  (($3 >= 200)) && extra+=(--ramp-seconds 20)
-  echo "== $1 $2 $3 (load average $(cut -d' ' -f1 /proc/loadavg))"
+  local extra=(--duration-seconds "$SECONDS_PER_RUN" --think-seconds "$THINK")
+  if (($3 >= 200)); then
+    extra+=(--ramp-seconds 20)
+  elif [[ $THINK != 0 ]]; then
+    extra+=(--ramp-seconds "$THINK")
+  fi
+  echo "== $1 $2 $3, pause $THINK s (load average $(cut -d' ' -f1 /proc/loadavg))"
   $APP/python -m benchmarks.load "${urls[@]}" --conversations "$3" --channel "$2" \
     --timeout 120 "${extra[@]}" | sed "s/^{/{\"config\": \"$1\", /" \
     | tee -a "$OUT/results.jsonl"

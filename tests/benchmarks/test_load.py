@@ -388,6 +388,21 @@ def test_a_run_reports_figures_and_loses_nothing(
     assert counts["feedback_stored"] == report["feedback_given"] == 6
 
 
+def test_paced_conversations_pause_between_turns(shop: Engine) -> None:
+    run, elapsed = _run(
+        shop,
+        FakeRasa(shop),
+        conversations=2,
+        messages_per_conversation=3,
+        think_seconds=0.2,
+    )
+
+    report = summarise(run, elapsed, database="sqlite")
+    assert report["think_seconds"] == 0.2
+    assert report["messages"] == 6
+    assert elapsed >= 3 * 0.2  # each conversation pauses after each of its turns
+
+
 def test_a_run_bounded_by_time_keeps_conversations_coming(shop: Engine) -> None:
     run, elapsed = _run(
         shop,
