@@ -76,7 +76,7 @@ class TfidfBlocks:
 
     def transform(self, rows: list[dict[str, Any]]) -> Any:
         """The weighted feature matrix of the rows, built row by row (a message's
-        few non-zero columns, not a stack of matrices: 0.2 ms instead of 1.5)."""
+        few non-zero columns, not a stack of matrices: 0.2 ms instead of 1.2)."""
         from scipy.sparse import csr_matrix
 
         width = sum(len(idf) for idf in self.idf)
