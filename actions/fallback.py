@@ -1,5 +1,6 @@
 """Two-stage fallback in the customer's words: "Did you mean: track an order?" with
-readable labels in their language, and an offer of a person when that fails too."""
+readable labels in their language, and an offer of a person when that fails too or
+when an upset customer asks for something the bot does not do."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
+from actions.handoff import upset
 
 logger = logging.getLogger(__name__)
 
@@ -141,3 +143,19 @@ class ActionDefaultFallback(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_offer_human")
         return [UserUtteranceReverted()]
+
+
+class ActionOutOfScope(Action):
+    """Outside what the bot does: say so; offer a person to an upset customer."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if upset(tracker):
+            dispatcher.utter_message(response="utter_out_of_scope_offer_human")
+        else:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa_sdk.events import UserUtteranceReverted
 
 from actions.fallback import (
@@ -9,6 +10,7 @@ from actions.fallback import (
     INTENT_LABELS,
     ActionDefaultAskAffirmation,
     ActionDefaultFallback,
+    ActionOutOfScope,
 )
 from tests.actions.conftest import DOMAIN, make_tracker, run
 from tests.actions.expected import render, said
@@ -88,6 +90,25 @@ def test_giving_up_offers_a_person() -> None:
         [UserUtteranceReverted()],
         [said("utter_offer_human")],
     )
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_out_of_scope_offers_a_person_only_to_an_upset_customer(language: str) -> None:
+    calm = make_tracker(text="tell me a joke", intent="out_of_scope", language=language)
+    upset = make_tracker(
+        text="why can't you just tell me the weather, useless!!",
+        intent="out_of_scope",
+        sentiment={"label": "negative", "score": -0.9, "confidence": 0.9},
+        language=language,
+    )
+
+    assert run(ActionOutOfScope(), calm) == ([], [said("utter_out_of_scope")])
+    events, messages = run(ActionOutOfScope(), upset)
+    assert (events, messages) == ([], [said("utter_out_of_scope_offer_human")])
+    offer = DOMAIN["responses"]["utter_out_of_scope_offer_human"]
+    payloads = [[b["payload"] for b in v["buttons"]] for v in offer]
+    assert payloads == [["/human_handoff", "/deny"]] * 2
+    assert render(messages[0], language)
 
 
 def test_every_intent_and_faq_has_a_label() -> None:
