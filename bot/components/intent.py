@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +228,16 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
                 message.set("response_selector", selected, add_to_output=True)
         return messages
 
+    @cached_property
+    def _retrieval_columns(self) -> dict[str, list[int]]:
+        """Per retrieval intent, the intent model's columns of its full labels."""
+        columns: dict[str, list[int]] = defaultdict(list)
+        for j, label in enumerate(self._classifier.classes_):
+            base, separator, _ = str(label).partition(RETRIEVAL_SEPARATOR)
+            if separator:
+                columns[base].append(j)
+        return dict(columns)
+
     def _answer_probabilities(
         self, features: Any, probabilities: np.ndarray
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -235,22 +246,15 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         A retrieval intent with a single answer has no model of its own; the
         intent model's column for it gives that answer with confidence 1.
         """
-        classes = self._classifier.classes_
-        full = [str(label) for label in classes if RETRIEVAL_SEPARATOR in str(label)]
         answers = {}
-        for base in {label.partition(RETRIEVAL_SEPARATOR)[0] for label in full}:
+        for base, columns in self._retrieval_columns.items():
             if base in self._answerers:
                 model = self._answerers[base]
                 answers[base] = (model.classes_, model.predict_proba(features))
                 continue
-            columns = [
-                j
-                for j, label in enumerate(classes)
-                if str(label).startswith(base + RETRIEVAL_SEPARATOR)
-            ]
             block = probabilities[:, columns]
             within = block / np.maximum(block.sum(axis=1, keepdims=True), 1e-12)
-            answers[base] = (classes[columns], within)
+            answers[base] = (self._classifier.classes_[columns], within)
         return answers
 
     def _answer(self, labels: np.ndarray, row: np.ndarray) -> dict[str, Any]:
