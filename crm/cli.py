@@ -11,16 +11,8 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine, func, select
 
-from crm.db import (
-    DatabaseError,
-    build_engine,
-    check_schema,
-    describe,
-    get_engine,
-)
-from crm.db import (
-    migrate as run_migrations,
-)
+from crm.db import DatabaseError, build_engine, check_schema, describe, get_engine
+from crm.db import migrate as run_migrations
 from crm.models import Customer, Order
 from crm.settings import ROOT, get_settings
 
