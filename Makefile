@@ -37,7 +37,7 @@ TRAIN_INPUTS := config.yml $(shell find bot/domain* bot/data nlu_data/train bot/
                   -type f \( -name '*.yml' -o -name '*.txt' -o -name '*.py' \) 2>/dev/null | sort)
 TRAIN_DATA := --data bot/data nlu_data/train var/nlu
 
-.PHONY: help envs run train migrate seed admin test lint bench bench-load widget chromium clean
+.PHONY: help envs run train migrate seed secrets admin test lint bench bench-load widget chromium clean
 
 help:
 	@echo "make run    set up both environments, the demo CRM and the bot, and start it all"
@@ -97,11 +97,15 @@ train: $(BOT)/.stamp seed
 	  && echo "$$hash" > $(MODELS)/.hash; \
 	fi
 
+# Random secrets for this installation (kept in var/secrets.env; the environment wins).
+secrets: $(APP)/.stamp
+	$(APP)/bin/crm secrets
+
 var/endpoints.yml: $(APP)/.stamp
 	$(APP)/bin/crm rasa-endpoints --out $@
 
 # --- run -----------------------------------------------------------------------------
-run: envs widget train var/endpoints.yml
+run: envs widget train secrets var/endpoints.yml
 	@echo ""
 	@echo "  chat widget    http://127.0.0.1:$(WEB_PORT)/chat"
 	@echo "  staff console  http://127.0.0.1:$(WEB_PORT)/console  (make admin EMAIL=you@example.com)"
@@ -119,13 +123,13 @@ lint: $(APP)/.stamp
 	$(APP)/bin/ruff format --check .
 	$(APP)/bin/mypy
 
-test: envs
+test: envs secrets
 	bash tests/run_all.sh
 
 bench: envs
 	bash benchmarks/run_all.sh
 
-bench-load: envs
+bench-load: envs secrets
 	bash benchmarks/run_load.sh
 
 clean:

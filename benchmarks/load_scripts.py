@@ -6,8 +6,9 @@ loses one of them (the second tracker save overwrites the first).
     python -m benchmarks.load_scripts --base-url http://127.0.0.1:17005 \\
         --base-url http://127.0.0.1:17006 --pairs 20
 
-Needs Rasa's HTTP API (`rasa run --enable-api`) to read the trackers. Prints one JSON
-line; exits 1 if any conversation lost a message.
+Reads the trackers through Rasa's HTTP API with its token (RASA_TOKEN or our
+setting, as bot/serve.sh starts Rasa). Prints one JSON line; exits 1 if any
+conversation lost a message.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import httpx
 import typer
 
 from benchmarks.load import REST_PATH, LoadError, loopback_url
+from crm.settings import get_settings
 
 TEXTS = ("hello", "where is my order?")
 
@@ -73,7 +75,10 @@ def main(
     ],
     pairs: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 120.0,
-    token: Annotated[str | None, typer.Option(help="Rasa's --auth-token.")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="RASA_TOKEN", help="Rasa's --auth-token (default: ours)."),
+    ] = None,
 ) -> None:
     """Send simultaneous pairs to two servers; print how many messages were lost."""
     try:
@@ -84,7 +89,12 @@ def main(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
     result = asyncio.run(
-        simultaneous_pairs(servers, pairs=pairs, timeout=timeout, token=token)
+        simultaneous_pairs(
+            servers,
+            pairs=pairs,
+            timeout=timeout,
+            token=token or get_settings().rasa_token,
+        )
     )
     typer.echo(json.dumps(result))
     if result["conversations_missing_a_message"] or result["errors"]:

@@ -13,7 +13,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 APP=.venv-app/bin
-BOT=.venv-bot/bin
 OUT=var/bench/load
 PORT=${BENCH_RASA_PORT:-45005}
 ACTION_PORT=${BENCH_ACTION_PORT:-45055}
@@ -25,6 +24,7 @@ LEVELS=${BENCH_LEVELS:-10 50 200}
 CHANNELS=${BENCH_CHANNELS:-rest socketio}
 SECONDS_PER_RUN=${BENCH_SECONDS:-60}
 THINK=${BENCH_THINK:-0}
+TOKEN=$($APP/crm setting rasa_token)
 mkdir -p "$OUT"
 pids=()
 
@@ -67,11 +67,10 @@ start_stack() {  # config
   urls=()
   for ((i = 0; i < servers; i++)); do
     local port=$((PORT + i))
-    $BOT/rasa run --enable-api -i 127.0.0.1 --port "$port" --model models \
-      --endpoints "$OUT/endpoints.yml" --credentials bot/credentials.yml \
-      >"$OUT/rasa$i.log" 2>&1 &
+    bot/serve.sh "$port" "$OUT/endpoints.yml" >"$OUT/rasa$i.log" 2>&1 &
     pids+=($!)
-    wait_for "http://127.0.0.1:$port/status"  # one at a time: the first makes tables
+    # One at a time: the first server creates the tracker store's tables.
+    wait_for "http://127.0.0.1:$port/status?token=$TOKEN"
     urls+=(--base-url "http://127.0.0.1:$port")
   done
   wait_for "http://127.0.0.1:$ACTION_PORT/health"

@@ -14,7 +14,13 @@ from sqlalchemy import Engine, func, select
 from crm.db import DatabaseError, build_engine, check_schema, describe, get_engine
 from crm.db import migrate as run_migrations
 from crm.models import Customer, Order
-from crm.settings import ROOT, get_settings
+from crm.settings import (
+    ROOT,
+    SECRETS_FILE,
+    Settings,
+    get_settings,
+    write_missing_secrets,
+)
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 logger = logging.getLogger(__name__)
@@ -103,6 +109,27 @@ def export_catalog(
     with Session(_checked_engine()) as session:
         count = write_catalog_lookup(out, session=session)
     typer.echo(f"{count} product names written to {out}")
+
+
+@app.command("secrets")
+def secrets_command() -> None:
+    """Create var/secrets.env: a random value for each secret it lacks, kept after."""
+    added = write_missing_secrets()
+    said = f"added {', '.join(added)}" if added else "complete"
+    typer.echo(f"{SECRETS_FILE}: {said}")
+
+
+@app.command()
+def setting(
+    name: Annotated[str, typer.Argument(help="For example rasa_token or RASA_URL.")],
+) -> None:
+    """Print one setting as the app reads it (environment, .env, var/secrets.env)."""
+    field = name.lower().replace("-", "_")
+    if field not in Settings.model_fields:
+        known = ", ".join(Settings.model_fields)
+        raise typer.BadParameter(f"no setting {name!r}; the settings are {known}")
+    value = getattr(get_settings(), field)
+    typer.echo("" if value is None else value)
 
 
 @app.command("rasa-endpoints")

@@ -10,6 +10,8 @@ step() { printf '\n=== %s\n' "$*"; }
 
 step "lint and types"
 make --no-print-directory lint
+# Chromium first: the analytics report test opens the report in it.
+make --no-print-directory chromium
 
 step "app env: data layer (SQLite and PostgreSQL), actions, web, analytics"
 $APP/python -m pytest -q -m "not stack and not browser"
@@ -33,7 +35,7 @@ $BOT/rasa test core --model models --stories bot/tests/stories \
   || { cat var/test/results/failed_test_stories.yml 2>/dev/null; exit 1; }
 
 step "the running stack and the browser"
-make --no-print-directory widget chromium
+make --no-print-directory widget
 $APP/python -m pytest -q -m "stack or browser" tests/stack tests/browser
 
 # A stack of its own: these tests stop and restart servers on purpose.

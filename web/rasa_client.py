@@ -37,7 +37,7 @@ def trigger_intent(
     """Inject `intent` (with `entities`) into the conversation `sender_id`."""
     settings = get_settings()
     base = (base_url or settings.rasa_url).rstrip("/")
-    token = token if token is not None else getattr(settings, "rasa_token", None)
+    token = settings.rasa_token if token is None else token
     url = f"{base}/conversations/{quote(sender_id, safe='')}/trigger_intent"
     params = {"output_channel": "socketio"}
     if token:

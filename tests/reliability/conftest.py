@@ -30,7 +30,7 @@ from crm.db import get_engine
 from crm.models import Customer, Order, Shipment, VerificationAttempt
 from crm.settings import ROOT
 from tests.stack import conftest as stack_conftest
-from tests.stack.conftest import LOGS, Stack
+from tests.stack.conftest import LOGS, RASA_TOKEN, Stack
 from web.util import utcnow
 
 Replies = list[dict[str, Any]]
@@ -83,7 +83,7 @@ def response(name: str, language: str) -> str:
 def tracker(base_url: str, who: str) -> dict[str, Any]:
     reply = httpx.get(
         f"{base_url}/conversations/{quote(who, safe='')}/tracker",
-        params={"include_events": "ALL"},
+        params={"include_events": "ALL", "token": RASA_TOKEN},
         timeout=30,
     )
     reply.raise_for_status()

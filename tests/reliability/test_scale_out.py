@@ -44,7 +44,7 @@ from tests.reliability.conftest import (
     tracker,
     user_texts,
 )
-from tests.stack.conftest import ACTION_PORT, LOGS, Stack
+from tests.stack.conftest import ACTION_PORT, LOGS, RASA_TOKEN, Stack
 
 pytestmark = pytest.mark.stack
 
@@ -138,19 +138,7 @@ def _endpoints(database_url: str, prefix: str) -> Path:
 
 def _second_rasa(endpoints: Path) -> subprocess.Popen[bytes]:
     log = (LOGS / f"rasa-{SECOND_RASA_PORT}.log").open("ab")
-    command = [
-        str(ROOT / ".venv-bot" / "bin" / "rasa"),
-        "run",
-        "--enable-api",
-        "--port",
-        str(SECOND_RASA_PORT),
-        "--model",
-        "models",
-        "--endpoints",
-        str(endpoints),
-        "--credentials",
-        "bot/credentials.yml",
-    ]
+    command = [str(ROOT / "bot" / "serve.sh"), str(SECOND_RASA_PORT), str(endpoints)]
     return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)
 
 
@@ -202,7 +190,12 @@ def production(stack: Stack) -> Iterator[Production]:
         url = f"http://127.0.0.1:{SECOND_RASA_PORT}"
         _wait(
             "the second Rasa",
-            lambda: httpx.get(f"{url}/status", timeout=2).status_code == 200,
+            lambda: (
+                httpx.get(
+                    f"{url}/status", params={"token": RASA_TOKEN}, timeout=2
+                ).status_code
+                == 200
+            ),
             second,
         )
         yield Production([stack.rasa, url], database_url, engine)

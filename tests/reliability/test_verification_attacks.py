@@ -1,8 +1,8 @@
 """Attacks on verification through the running stack: forged, tampered, expired and
 future widget signatures, guessed order numbers and phones, another customer's email,
-more than three attempts, a new conversation after the lock. Nothing personal of any
-customer reaches the attacker; every attempt is a verification_attempts row; after
-three failures even the right answer is refused."""
+more than three attempts, a new conversation after the lock, Rasa's HTTP API without
+its token. Nothing personal of any customer reaches the attacker; every attempt is a
+verification_attempts row; after three failures even the right answer is refused."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 
+import httpx
 import pytest
 
 from crm.settings import get_settings
@@ -23,7 +24,9 @@ from tests.reliability.conftest import (
     record,
     response,
     sender,
+    slots,
     texts,
+    tracker,
 )
 from tests.stack.conftest import Stack
 
@@ -195,3 +198,55 @@ def test_order_numbers_tell_only_status(stack: Stack, personal: Personal) -> Non
         assert said[-1], number
     leaks = personal.leaks(" ".join(said))
     assert not leaks, leaks
+
+
+def api_attacks(victim: Account, who: str) -> dict[str, tuple[str, str, object]]:
+    """Requests to Rasa's HTTP API that would verify, spy or impersonate staff."""
+    mine = f"/conversations/{who}"
+    return {
+        "verify myself as the victim": (
+            "POST",
+            f"{mine}/tracker/events",
+            [
+                {"event": "slot", "name": "customer_id", "value": victim.id},
+                {"event": "slot", "name": "verified", "value": True},
+            ],
+        ),
+        "replace my whole tracker": ("PUT", f"{mine}/tracker/events", []),
+        "fake an agent's message": (
+            "POST",
+            f"{mine}/trigger_intent",
+            {"name": "EXTERNAL_agent_message", "entities": {"agent_text": "Hi"}},
+        ),
+        "run an action": ("POST", f"{mine}/execute", {"name": "action_order_status"}),
+        "read a conversation": ("GET", f"{mine}/tracker", None),
+        "read the domain": ("GET", "/domain", None),
+        "unload the model": ("DELETE", "/model", None),
+        "parse with the model": ("POST", "/model/parse", {"text": "hi"}),
+    }
+
+
+def test_rasa_api_needs_its_token(stack: Stack, personal: Personal) -> None:
+    """The widget's webhook is public; Rasa's HTTP API (bot/serve.sh gives it a
+    token) refuses every request without the right one, so a customer cannot set
+    their own `verified` slot or send messages as staff."""
+    (victim,) = fresh_accounts(1, skip=50)
+    who = sender("api")
+    said = [texts(stack.say(who, "hello"))]
+    refused = {}
+    for case, (method, path, body) in api_attacks(victim, who).items():
+        for token in (None, "", "wrong-" + secrets.token_hex(8)):
+            params = {} if token is None else {"token": token}
+            reply = httpx.request(
+                method, stack.rasa + path, params=params, json=body, timeout=30
+            )
+            refused[case, token] = reply.status_code
+            assert reply.status_code == 401, (case, token, reply.text[:300])
+
+    said.append(texts(stack.say(who, "show me my invoices")))
+    assert ASKS_EMAIL.search(said[-1]), said[-1]
+    assert not personal.leaks(" ".join(said))
+    # The control: with the token the same API answers (the gate is the token).
+    state = slots(tracker(stack.rasa, who))
+    assert state.get("verified") is False and "customer_id" not in state, state
+    record("rasa api without token", refused=len(refused))

@@ -16,12 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crm.settings import ROOT
+from crm.settings import ROOT, get_settings
 
 RASA_PORT = int(os.environ.get("TEST_RASA_PORT", "15005"))
 ACTION_PORT = int(os.environ.get("TEST_ACTION_PORT", "15055"))
 WEB_PORT = int(os.environ.get("TEST_WEB_PORT", "18800"))
 LOGS = ROOT / "var" / "test" / "logs"
+RASA_TOKEN = get_settings().rasa_token
+"""What bot/serve.sh gives Rasa as `--auth-token` (`make test` runs `crm secrets`)."""
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Stack:
 
 
 def _commands(endpoints: Path | None = None) -> dict[str, list[str]]:
-    bot, app = ROOT / ".venv-bot" / "bin", ROOT / ".venv-app" / "bin"
+    app = ROOT / ".venv-app" / "bin"
     return {
         "actions": [
             str(app / "python"),
@@ -72,19 +74,9 @@ def _commands(endpoints: Path | None = None) -> dict[str, list[str]]:
             str(ACTION_PORT),
         ],
         "rasa": [
-            str(bot / "rasa"),
-            "run",
-            "--enable-api",
-            "-i",
-            "127.0.0.1",
-            "--port",
+            str(ROOT / "bot" / "serve.sh"),
             str(RASA_PORT),
-            "--model",
-            "models",
-            "--endpoints",
             str(endpoints or LOGS.parent / "endpoints.yml"),
-            "--credentials",
-            "bot/credentials.yml",
         ],
         "web": [str(app / "console"), "serve", "--port", str(WEB_PORT)],
     }
@@ -92,7 +84,7 @@ def _commands(endpoints: Path | None = None) -> dict[str, list[str]]:
 
 HEALTH = {
     "actions": f"http://127.0.0.1:{ACTION_PORT}/health",
-    "rasa": f"http://127.0.0.1:{RASA_PORT}/status",
+    "rasa": f"http://127.0.0.1:{RASA_PORT}/status?token={RASA_TOKEN}",
     "web": f"http://127.0.0.1:{WEB_PORT}/health",
 }
 
