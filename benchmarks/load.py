@@ -159,7 +159,7 @@ def load_targets(session: Session, *, count: int, seed: int) -> list[Target]:
 
 def signed_metadata(customer_id: int) -> dict[str, Any]:
     """What a logged-in widget sends: the customer id signed by the website."""
-    from web.signing import sign_customer
+    from crm.signing import sign_customer
 
     signed = sign_customer(customer_id)
     return {

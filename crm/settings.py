@@ -18,7 +18,8 @@ GENERATED_SECRETS = ("SIGNING_SECRET", "SESSION_SECRET", "RASA_TOKEN")
 
 
 class Settings(BaseSettings):
-    """Every setting the app env reads; the defaults run the embedded demo."""
+    """Every setting the app env reads; the defaults run the embedded demo, with the
+    secrets that `crm secrets` generates."""
 
     # Environment variables win over `.env`, which wins over the generated secrets.
     model_config = SettingsConfigDict(
@@ -27,12 +28,13 @@ class Settings(BaseSettings):
 
     database_url: str = f"sqlite:///{VAR / 'crm.sqlite3'}"
     """SQLAlchemy URL of the CRM (and, by default, of Rasa's tracker store)."""
-    signing_secret: str = "change-me-in-production"
-    """HMAC secret shared with the website that signs `customer_id` for the widget."""
+    signing_secret: str = ""
+    """HMAC secret shared with the website that signs `customer_id` for the widget;
+    with none, no signature is valid (customers verify with the form)."""
     signature_max_age: int = 3600
     """Seconds a widget signature stays valid."""
-    session_secret: str = "change-me-too"
-    """Secret that signs staff console session cookies."""
+    session_secret: str = ""
+    """Secret that signs staff console session cookies (none: random per process)."""
     secure_cookies: bool = False
     """Set when the console is served over HTTPS."""
     rasa_url: str = "http://127.0.0.1:5005"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,17 @@ SESSION_COOKIE = "kefu_console"
 SESSION_MAX_AGE = 8 * 3600
 
 
+def session_secret(configured: str) -> str:
+    """The configured SESSION_SECRET, or (with none) a random one for this process."""
+    if configured:
+        return configured
+    logger.warning(
+        "no SESSION_SECRET set (run `make secrets`): staff sessions end when this "
+        "process stops and are not shared with other web processes"
+    )
+    return secrets.token_urlsafe(32)
+
+
 def create_app(
     engine: Engine | Connection | None = None, *, export_dir: Path | None = None
 ) -> FastAPI:
@@ -66,7 +78,7 @@ def create_app(
     app.state.rasa_url = settings.rasa_url
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.session_secret,
+        secret_key=session_secret(settings.session_secret),
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         same_site="lax",

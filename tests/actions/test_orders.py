@@ -104,8 +104,8 @@ def test_the_owner_also_sees_items_address_and_tracking(crm: Session) -> None:
 def test_a_signed_in_owner_sees_the_details_without_verifying(crm: Session) -> None:
     import time
 
-    from actions.verification import signature_for
     from crm.settings import get_settings
+    from crm.signing import signature_for
 
     owner, order = shipped_order(crm)
     now = int(time.time())

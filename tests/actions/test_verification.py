@@ -14,11 +14,10 @@ from actions.verification import (
     ActionAskEmail,
     ValidateVerifyCustomerForm,
     signature_events,
-    signature_for,
-    signature_valid,
 )
 from crm.models import VerificationAttempt
 from crm.settings import get_settings
+from crm.signing import signature_for
 from tests import factories
 from tests.actions.conftest import make_tracker, run, user_event
 from tests.actions.expected import render, said
@@ -42,29 +41,6 @@ def attempts(session: Session) -> list[tuple[str, int | None, str, bool]]:
 
 
 # --- the signature --------------------------------------------------------------------
-
-
-def test_signature_formula_is_the_websites() -> None:
-    from web.signing import signature_for as website
-
-    assert signature_for(42, 1_790_000_000, secret="s") == website(
-        42, 1_790_000_000, secret="s"
-    )
-
-
-def test_signature_checks() -> None:
-    now = 1_790_000_000
-    good = signature_for(7, now, secret="s")
-    assert signature_valid(7, now, good, secret="s", max_age=3600, now=now + 10)
-    assert signature_valid(
-        "7", str(now), good.upper(), secret="s", max_age=3600, now=now
-    )
-    assert not signature_valid(8, now, good, secret="s", max_age=3600, now=now)
-    assert not signature_valid(7, now, good, secret="t", max_age=3600, now=now)
-    assert not signature_valid(7, now, good, secret="s", max_age=3600, now=now + 3601)
-    assert not signature_valid(7, now + 120, good, secret="s", max_age=3600, now=now)
-    assert not signature_valid(7, "soon", good, secret="s", max_age=3600, now=now)
-    assert not signature_valid(7, now, None, secret="s", max_age=3600, now=now)
 
 
 def check(tracker) -> list:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from crm.signing import sign_customer
 from tests.browser.conftest import (
     DEAD_RASA,
     WIDGET_SESSION,
@@ -25,7 +26,6 @@ from tests.browser.conftest import (
     Site,
     screenshot,
 )
-from web.signing import sign_customer
 
 pytestmark = pytest.mark.browser
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi import FastAPI
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.models import Conversation, Message, StaffUser
+from crm.settings import get_settings
 from tests import factories
 from tests.web.conftest import log_in, make_staff, post_form
 
@@ -96,7 +98,8 @@ def test_take_reply_release(
     )
     assert reply.status_code == 303
     assert rasa.received[-1] == {
-        "path": "/conversations/sock-abc123/trigger_intent?output_channel=socketio",
+        "path": "/conversations/sock-abc123/trigger_intent?"
+        + urlencode({"output_channel": "socketio", "token": get_settings().rasa_token}),
         "body": {
             "name": "EXTERNAL_agent_message",
             "entities": {"agent_text": "您好，我是客服小王。"},

@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from crm.models import Conversation, Message, StaffUser
+from crm.signing import NoSigningSecret, sign_customer
 from web.deps import DbSession, optional_user
 from web.handoff import drop_relay_echoes
-from web.signing import sign_customer
 from web.templating import render
 
 router = APIRouter(tags=["widget"])
@@ -41,7 +41,10 @@ def chat_page(
             raise HTTPException(403, "only an admin may open the chat as a customer")
         if not customer_id.isdigit():
             raise HTTPException(400, "customer_id must be a number")
-        signed = sign_customer(int(customer_id))
+        try:
+            signed = sign_customer(int(customer_id))
+        except NoSigningSecret as error:
+            raise HTTPException(503, str(error)) from None
     base = str(request.base_url).rstrip("/")
     return render(
         request,
