@@ -37,7 +37,7 @@ TRAIN_INPUTS := config.yml $(shell find bot/domain* bot/data nlu_data/train bot/
                   -type f \( -name '*.yml' -o -name '*.txt' -o -name '*.py' \) 2>/dev/null | sort)
 TRAIN_DATA := --data bot/data nlu_data/train var/nlu
 
-.PHONY: help envs run train migrate seed secrets admin test lint bench bench-load widget chromium clean
+.PHONY: help envs run train migrate seed secrets endpoints admin test lint bench bench-load widget chromium clean
 
 help:
 	@echo "make run    set up both environments, the demo CRM and the bot, and start it all"
@@ -101,11 +101,13 @@ train: $(BOT)/.stamp seed
 secrets: $(APP)/.stamp
 	$(APP)/bin/crm secrets
 
-var/endpoints.yml: $(APP)/.stamp
-	$(APP)/bin/crm rasa-endpoints --out $@
+# Rasa's endpoints.yml from DATABASE_URL, REDIS_URL and the action server's token;
+# written on every run, so a changed setting never meets a stale file.
+endpoints: secrets
+	$(APP)/bin/crm rasa-endpoints --out var/endpoints.yml
 
 # --- run -----------------------------------------------------------------------------
-run: envs widget train secrets var/endpoints.yml
+run: envs widget train endpoints
 	@echo ""
 	@echo "  chat widget    http://127.0.0.1:$(WEB_PORT)/chat"
 	@echo "  staff console  http://127.0.0.1:$(WEB_PORT)/console  (make admin EMAIL=you@example.com)"

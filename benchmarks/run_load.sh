@@ -61,8 +61,7 @@ start_stack() {  # config
   $APP/crm seed --customers "$CUSTOMERS" --if-empty
   $APP/crm rasa-endpoints --out "$OUT/endpoints.yml" \
     --action-url "http://127.0.0.1:$ACTION_PORT/webhook"
-  $APP/python -m rasa_sdk --actions actions --port "$ACTION_PORT" \
-    >"$OUT/actions.log" 2>&1 &
+  actions/serve.sh "$ACTION_PORT" >"$OUT/actions.log" 2>&1 &
   pids+=($!)
   urls=()
   for ((i = 0; i < servers; i++)); do

@@ -3,6 +3,7 @@
 # are open to customers; Rasa's HTTP API (trackers, events, staff-only intents, the
 # model) answers only with the token: RASA_TOKEN, else the app's setting, which
 # `crm secrets` (run by make) generates in var/secrets.env. No token, no server.
+# It listens on RASA_HOST (default loopback; a load balancer in front names another).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${1:?usage: bot/serve.sh PORT [ENDPOINTS]}
@@ -13,5 +14,5 @@ if [[ -z $token ]]; then
   exit 2
 fi
 exec .venv-bot/bin/rasa run --enable-api --auth-token "$token" \
-  -i 127.0.0.1 --port "$port" --cors "*" \
+  -i "${RASA_HOST:-127.0.0.1}" --port "$port" --cors "*" \
   --model models --endpoints "$endpoints" --credentials bot/credentials.yml

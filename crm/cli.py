@@ -145,6 +145,8 @@ def rasa_endpoints(
     from crm.rasa_config import render
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    out.touch(mode=0o600)  # it carries the action server's token
+    out.chmod(0o600)
     out.write_text(render(get_settings(), action_url), encoding="utf-8")
     typer.echo(f"wrote {out}")
 

@@ -52,7 +52,7 @@ def lock_store(redis_url: str | None) -> dict[str, Any] | None:
 def endpoints(settings: Settings, action_url: str) -> dict[str, Any]:
     """The whole endpoints.yml as a dict."""
     config: dict[str, Any] = {
-        "action_endpoint": {"url": action_url},
+        "action_endpoint": {"url": action_url, "token": settings.actions_token},
         "tracker_store": tracker_store(settings.database_url),
     }
     lock = lock_store(settings.redis_url)

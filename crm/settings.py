@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 SECRETS_FILE = VAR / "secrets.env"
 """Random secrets made once per installation by `crm secrets` (`make run` calls it)."""
-GENERATED_SECRETS = ("SIGNING_SECRET", "SESSION_SECRET", "RASA_TOKEN")
+GENERATED_SECRETS = ("SIGNING_SECRET", "SESSION_SECRET", "RASA_TOKEN", "ACTIONS_TOKEN")
 
 
 class Settings(BaseSettings):
@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     rasa_token: str = ""
     """Token of Rasa's HTTP API (`rasa run --auth-token`, see bot/serve.sh): the
     console sends staff messages with it; without it nobody can use that API."""
+    actions_token: str = ""
+    """Token Rasa sends to the action server (endpoints.yml); rasa_sdk_plugins
+    refuses every other caller, and the action server does not start without it."""
     web_port: int = 8000
     action_port: int = 5055
     redis_url: str | None = None

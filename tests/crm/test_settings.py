@@ -27,7 +27,7 @@ def test_secrets_are_random_private_and_kept(tmp_path: Path) -> None:
     assert write_missing_secrets(path) == list(GENERATED_SECRETS)
     first = dotenv_values(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert len({first[name] for name in GENERATED_SECRETS}) == 3
+    assert len({first[name] for name in GENERATED_SECRETS}) == len(GENERATED_SECRETS)
     assert all(len(first[name] or "") >= 40 for name in GENERATED_SECRETS)
 
     assert write_missing_secrets(path) == []
@@ -39,7 +39,11 @@ def test_secrets_are_random_private_and_kept(tmp_path: Path) -> None:
 def test_a_missing_or_empty_secret_is_added(tmp_path: Path) -> None:
     path = tmp_path / "secrets.env"
     path.write_text("SIGNING_SECRET=kept\nRASA_TOKEN=\n", encoding="utf-8")
-    assert write_missing_secrets(path) == ["SESSION_SECRET", "RASA_TOKEN"]
+    assert write_missing_secrets(path) == [
+        "SESSION_SECRET",
+        "RASA_TOKEN",
+        "ACTIONS_TOKEN",
+    ]
     values = dotenv_values(path)
     assert values["SIGNING_SECRET"] == "kept" and values["RASA_TOKEN"]
 

@@ -36,7 +36,7 @@ from crm.db import build_engine
 from crm.ingest import ingest
 from crm.models import Conversation, Customer, Message, Order
 from crm.rasa_config import tracker_store
-from crm.settings import ROOT
+from crm.settings import ROOT, get_settings
 from tests.reliability.conftest import (
     record,
     sender,
@@ -127,7 +127,10 @@ def _endpoints(database_url: str, prefix: str) -> Path:
     else:  # Rasa's own; see docs/reliability.md for why ours is safer
         lock = {"type": "redis", **lock}
     config = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{ACTION_PORT}/webhook"},
+        "action_endpoint": {
+            "url": f"http://127.0.0.1:{ACTION_PORT}/webhook",
+            "token": get_settings().actions_token,
+        },
         "tracker_store": tracker_store(database_url),
         "lock_store": lock,
     }

@@ -73,10 +73,10 @@ def claims(victim: Account, attacker: Account) -> dict[str, dict[str, object]]:
             "timestamp": now + 3600,
             "signature": signed(victim.id, now + 3600),
         },
-        "another secret": {
+        "the secret this repository once defaulted to": {
             "customer_id": victim.id,
             "timestamp": now,
-            "signature": signed(victim.id, now, secret="change-me"),
+            "signature": signed(victim.id, now, secret="change-me-in-production"),
         },
         "SQL in the customer id": {
             "customer_id": f"{victim.id} OR 1=1",

@@ -64,15 +64,7 @@ class Stack:
 def _commands(endpoints: Path | None = None) -> dict[str, list[str]]:
     app = ROOT / ".venv-app" / "bin"
     return {
-        "actions": [
-            str(app / "python"),
-            "-m",
-            "rasa_sdk",
-            "--actions",
-            "actions",
-            "--port",
-            str(ACTION_PORT),
-        ],
+        "actions": [str(ROOT / "actions" / "serve.sh"), str(ACTION_PORT)],
         "rasa": [
             str(ROOT / "bot" / "serve.sh"),
             str(RASA_PORT),
