@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
-from actions.confirm import ask_confirmation, confirms
+from actions.confirm import ask, confirms
 from actions.verification import EMAIL
 from crm import queries
 
@@ -51,15 +51,21 @@ class ActionEditAccount(common.CustomerAction):
             dispatcher.utter_message(response="utter_ask_new_contact")
             return [SlotSet("awaiting", "edit_account")]
         field, value = change
-        dispatcher.utter_message(
-            response="utter_confirm_contact_change",
-            field=common.label(FIELD, field, lang),
-            value=value,
-            buttons=common.yes_no_buttons(lang),
-        )
+        question = {
+            "response": "utter_confirm_contact_change",
+            "field": common.label(FIELD, field, lang),
+            "value": value,
+        }
         return [
             SlotSet("awaiting", None),
-            *ask_confirmation("update_contact", field=field, value=value),
+            *ask(
+                dispatcher,
+                tracker,
+                "update_contact",
+                question,
+                field=field,
+                value=value,
+            ),
         ]
 
 
@@ -129,11 +135,8 @@ class ActionDeleteAccount(common.CustomerAction):
     def act_for(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
-        dispatcher.utter_message(
-            response="utter_confirm_delete_account",
-            buttons=common.yes_no_buttons(common.language(tracker)),
-        )
-        return ask_confirmation("delete_account")
+        question = {"response": "utter_confirm_delete_account"}
+        return ask(dispatcher, tracker, "delete_account", question)
 
 
 @confirms("delete_account")

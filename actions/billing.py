@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
-from actions.confirm import ask_confirmation, confirms
+from actions.confirm import ask, confirms
 from actions.orders import OwnOrderAction, request_text
 from crm import queries
 from crm.queries import OrderInfo
@@ -67,14 +67,18 @@ class ActionRequestRefund(OwnOrderAction):
                 status=common.label(common.ORDER_STATUS, order.status, lang),
             )
             return []
-        dispatcher.utter_message(
-            response="utter_confirm_refund",
+        question = {
+            "response": "utter_confirm_refund",
+            "order_number": order.number,
+            "amount": common.money(amount, order.currency),
+        }
+        return ask(
+            dispatcher,
+            tracker,
+            "request_refund",
+            question,
             order_number=order.number,
-            amount=common.money(amount, order.currency),
-            buttons=common.yes_no_buttons(lang),
-        )
-        return ask_confirmation(
-            "request_refund", order_number=order.number, reason=request_text(tracker)
+            reason=request_text(tracker),
         )
 
 

@@ -41,11 +41,21 @@ def declines(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def ask_confirmation(kind: str, **params: Any) -> list[EventType]:
-    """Events that make the next yes/no answer `kind`'s."""
+def ask(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    kind: str,
+    question: dict[str, Any],
+    **params: Any,
+) -> list[EventType]:
+    """Ask `question` (a response name and its values) with Yes/No buttons; the
+    events make the next yes or no answer `kind`'s, carried out with `params`."""
+    lang = common.language(tracker)
+    dispatcher.utter_message(**question, buttons=common.yes_no_buttons(lang))
+    pending = {"kind": kind, "question": question, **params}
     return [
         SlotSet("awaiting_confirmation", True),
-        SlotSet("pending_confirmation", {"kind": kind, **params}),
+        SlotSet("pending_confirmation", pending),
     ]
 
 
@@ -76,6 +86,46 @@ def just_asked(tracker: Tracker) -> bool:
     return False
 
 
+def carry_out(
+    dispatcher: CollectingDispatcher, tracker: Tracker, yes: bool
+) -> list[EventType]:
+    """Do what a yes (or a no) to the pending question does, and settle it."""
+    pending = dict(tracker.get_slot("pending_confirmation"))
+    kind = pending.pop("kind")
+    pending.pop("question", None)
+    if yes:
+        return settled() + CONFIRMED[kind](dispatcher, tracker, pending)
+    if kind in DECLINED:
+        return settled() + DECLINED[kind](dispatcher, tracker, pending)
+    dispatcher.utter_message(response="utter_left_unchanged")
+    return settled()
+
+
+CANCELLATIONS = frozenset({"cancel_order", "cancel_subscription", "retention_offer"})
+"""Questions that a request to cancel could be the answer to."""
+
+
+def answer_by_cancel_request(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType] | None:
+    """A request to cancel that names no order, made right after a cancellation
+    question, answers it: to an offer to stay it is a no; to "Cancel ...?" it is
+    unclear, so the question is asked again ("no thanks, just cancel it" to "Cancel
+    your subscription?" must not start cancelling the order given to verify). None
+    when no such question was just asked or the message names an order."""
+    pending = tracker.get_slot("pending_confirmation")
+    if not isinstance(pending, dict) or not just_asked(tracker):
+        return None
+    kind = pending.get("kind")
+    if kind not in CANCELLATIONS or common.latest_entity(tracker, "order_number"):
+        return None
+    if kind == "retention_offer":
+        return carry_out(dispatcher, tracker, yes=False)
+    params = {k: v for k, v in pending.items() if k not in ("kind", "question")}
+    dispatcher.utter_message(response="utter_answer_question_first")
+    return ask(dispatcher, tracker, kind, pending["question"], **params)
+
+
 class ActionConfirm(common.CrmAction):
     """The customer said yes or no to the pending question."""
 
@@ -94,13 +144,7 @@ class ActionConfirm(common.CrmAction):
         ):
             dispatcher.utter_message(response="utter_anything_else")
             return settled()
-        params = {k: v for k, v in pending.items() if k != "kind"}
-        if common.latest_intent(tracker) == "affirm":
-            return settled() + CONFIRMED[kind](dispatcher, tracker, params)
-        if kind in DECLINED:
-            return settled() + DECLINED[kind](dispatcher, tracker, params)
-        dispatcher.utter_message(response="utter_left_unchanged")
-        return settled()
+        return carry_out(dispatcher, tracker, common.latest_intent(tracker) == "affirm")
 
     def when_unavailable(
         self, dispatcher: CollectingDispatcher, tracker: Tracker

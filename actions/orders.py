@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
-from actions.confirm import ask_confirmation, confirms
+from actions.confirm import answer_by_cancel_request, ask, confirms
 from actions.verification import identify
 from crm import queries
 from crm.queries import OrderInfo
@@ -252,18 +252,26 @@ class ActionCancelOrder(OwnOrderAction):
     def name(self) -> str:
         return "action_cancel_order"
 
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
+    ) -> list[EventType]:
+        answered = answer_by_cancel_request(dispatcher, tracker)
+        if answered is not None:
+            return answered
+        return super().act_for(dispatcher, tracker, customer)
+
     def act_on(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderInfo
     ) -> list[EventType]:
-        lang = common.language(tracker)
-        dispatcher.utter_message(
-            response="utter_confirm_cancel_order",
-            order_number=order.number,
-            items=items_text(order, lang),
-            total=common.money(order.total, order.currency),
-            buttons=common.yes_no_buttons(lang),
+        question = {
+            "response": "utter_confirm_cancel_order",
+            "order_number": order.number,
+            "items": items_text(order, common.language(tracker)),
+            "total": common.money(order.total, order.currency),
+        }
+        return ask(
+            dispatcher, tracker, "cancel_order", question, order_number=order.number
         )
-        return ask_confirmation("cancel_order", order_number=order.number)
 
 
 def change_unshipped(
@@ -487,15 +495,18 @@ class ActionChangeShippingAddress(common.CrmAction):
             if common.latest_intent(tracker) == "deny":
                 dispatcher.utter_message(response="utter_address_unchanged")
             return reset
-        lang = common.language(tracker)
-        dispatcher.utter_message(
-            response="utter_confirm_new_address",
+        question = {
+            "response": "utter_confirm_new_address",
+            "order_number": number,
+            "address": address,
+        }
+        return reset + ask(
+            dispatcher,
+            tracker,
+            "change_address",
+            question,
             order_number=number,
             address=address,
-            buttons=common.yes_no_buttons(lang),
-        )
-        return reset + ask_confirmation(
-            "change_address", order_number=number, address=address
         )
 
 

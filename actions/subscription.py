@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions import common
-from actions.confirm import ask_confirmation, confirms, declines
+from actions.confirm import answer_by_cancel_request, ask, confirms, declines
 from crm import queries
 from crm.queries import PlanInfo, SubscriptionInfo
 
@@ -72,6 +72,9 @@ class ActionCancelSubscription(common.CustomerAction):
     def act_for(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
+        answered = answer_by_cancel_request(dispatcher, tracker)
+        if answered is not None:
+            return answered
         offered_before = tracker.get_slot("retention_offer_id") is not None
         with common.crm_session() as session:
             current = queries.current_subscription(
@@ -97,34 +100,37 @@ class ActionCancelSubscription(common.CustomerAction):
             return []
         lang = common.language(tracker)
         if offer_id is not None:
-            dispatcher.utter_message(
-                response="utter_retention_offer",
-                plan=plan_name(current, lang),
-                offer=common.label(OFFERS, offer, lang),
-                buttons=common.yes_no_buttons(lang),
-            )
+            question = {
+                "response": "utter_retention_offer",
+                "plan": plan_name(current, lang),
+                "offer": common.label(OFFERS, offer, lang),
+            }
             return [
                 SlotSet("retention_offer_id", offer_id),
-                *ask_confirmation(
+                *ask(
+                    dispatcher,
+                    tracker,
                     "retention_offer",
+                    question,
                     offer_id=offer_id,
                     offer=offer,
                     subscription_id=current.id,
                 ),
             ]
-        return ask_to_cancel(dispatcher, current.id, plan_name(current, lang), lang)
+        return ask_to_cancel(dispatcher, tracker, current.id, plan_name(current, lang))
 
 
 def ask_to_cancel(
-    dispatcher: CollectingDispatcher, subscription_id: int, plan: str, lang: str
+    dispatcher: CollectingDispatcher, tracker: Tracker, subscription_id: int, plan: str
 ) -> list[EventType]:
-    dispatcher.utter_message(
-        response="utter_confirm_cancel_subscription",
+    question = {"response": "utter_confirm_cancel_subscription", "plan": plan}
+    return ask(
+        dispatcher,
+        tracker,
+        "cancel_subscription",
+        question,
+        subscription_id=subscription_id,
         plan=plan,
-        buttons=common.yes_no_buttons(lang),
-    )
-    return ask_confirmation(
-        "cancel_subscription", subscription_id=subscription_id, plan=plan
     )
 
 
@@ -167,7 +173,7 @@ def offer_declined(
         dispatcher.utter_message(response="utter_no_subscription")
         return []
     lang = common.language(tracker)
-    return ask_to_cancel(dispatcher, current.id, plan_name(current, lang), lang)
+    return ask_to_cancel(dispatcher, tracker, current.id, plan_name(current, lang))
 
 
 @confirms("cancel_subscription")

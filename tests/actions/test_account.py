@@ -29,8 +29,14 @@ def test_new_email_is_confirmed_then_saved(crm: Session) -> None:
         entities={"email": "new.me@example.org"},
     )
     events, messages = run(ActionEditAccount(), ask)
+    question = {
+        "response": "utter_confirm_contact_change",
+        "field": "email address",
+        "value": "new.me@example.org",
+    }
     pending = {
         "kind": "update_contact",
+        "question": question,
         "field": "email",
         "value": "new.me@example.org",
     }
@@ -119,7 +125,10 @@ def test_delete_account_becomes_a_ticket(crm: Session) -> None:
     me = factories.customer(crm)
     ask = tracker_for(me.id, sender="del-1", intent="delete_account")
     events, messages = run(ActionDeleteAccount(), ask)
-    pending = {"kind": "delete_account"}
+    pending = {
+        "kind": "delete_account",
+        "question": {"response": "utter_confirm_delete_account"},
+    }
     assert events == asked(pending)
     assert messages == [said("utter_confirm_delete_account", buttons=YES_NO)]
     _, messages = run(ActionConfirm(), answer(me.id, "affirm", pending, sender="x"))

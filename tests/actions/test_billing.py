@@ -41,7 +41,17 @@ def test_refund_request_confirmed_creates_refund_and_ticket(crm: Session) -> Non
         entities={"order_number": order.number},
     )
     events, messages = run(ActionRequestRefund(), ask)
-    pending = {"kind": "request_refund", "order_number": order.number, "reason": text}
+    question = {
+        "response": "utter_confirm_refund",
+        "order_number": order.number,
+        "amount": "129.00 USD",
+    }
+    pending = {
+        "kind": "request_refund",
+        "question": question,
+        "order_number": order.number,
+        "reason": text,
+    }
     assert events == [
         SlotSet("order_number", order.number),
         SlotSet("awaiting", None),

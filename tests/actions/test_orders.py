@@ -199,7 +199,17 @@ def test_cancel_asks_to_confirm_then_cancels(crm: Session) -> None:
     order = factories.order(crm, owner, status="processing")
     ask = tracker_for(owner.id, text="cancel my order", intent="cancel_order")
     events, messages = run(ActionCancelOrder(), ask)
-    pending = {"kind": "cancel_order", "order_number": order.number}
+    question = {
+        "response": "utter_confirm_cancel_order",
+        "order_number": order.number,
+        "items": "—",
+        "total": "79.00 USD",
+    }
+    pending = {
+        "kind": "cancel_order",
+        "question": question,
+        "order_number": order.number,
+    }
     assert events == [
         SlotSet("order_number", order.number),
         SlotSet("awaiting", None),
@@ -456,7 +466,17 @@ def test_address_change_confirmed(crm: Session) -> None:
         me.id, text=new, intent="inform", order_number=order.number, new_address=new
     )
     events, messages = run(ActionChangeShippingAddress(), done)
-    pending = {"kind": "change_address", "order_number": order.number, "address": new}
+    question = {
+        "response": "utter_confirm_new_address",
+        "order_number": order.number,
+        "address": new,
+    }
+    pending = {
+        "kind": "change_address",
+        "question": question,
+        "order_number": order.number,
+        "address": new,
+    }
     assert events == [SlotSet("address_stopped", False), *asked(pending)]
     assert messages == [
         said(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.confirm import ActionConfirm
+from actions.orders import ActionCancelOrder
 from actions.subscription import (
     ActionCancelSubscription,
     ActionChangeSubscription,
@@ -16,7 +18,7 @@ from actions.subscription import (
 )
 from crm.models import Customer, RetentionOffer, Subscription, Ticket
 from tests import factories
-from tests.actions.conftest import answer, run, tracker_for
+from tests.actions.conftest import answer, run, slot_event, tracker_for, user_event
 from tests.actions.expected import SETTLED, YES_NO, asked, render, resolved, said
 
 
@@ -60,8 +62,14 @@ def test_a_likely_churner_hears_an_offer_and_takes_it(crm: Session) -> None:
         offer.churn_score,
         offer.accepted,
     ) == (me.id, sub.id, "half_price_3_months", 0.72, None)
+    question = {
+        "response": "utter_retention_offer",
+        "plan": "Plus",
+        "offer": "50% off your next 3 months",
+    }
     pending = {
         "kind": "retention_offer",
+        "question": question,
         "offer_id": offer.id,
         "offer": "half_price_3_months",
         "subscription_id": sub.id,
@@ -105,6 +113,7 @@ def test_a_declined_offer_is_recorded_then_cancelling_is_confirmed(
     assert offer.accepted is False
     cancel = {
         "kind": "cancel_subscription",
+        "question": {"response": "utter_confirm_cancel_subscription", "plan": "进阶版"},
         "subscription_id": sub.id,
         "plan": "进阶版",
     }
@@ -126,11 +135,121 @@ def test_a_loyal_low_risk_customer_just_confirms(crm: Session) -> None:
     ask = tracker_for(me.id, intent="cancel_subscription")
     events, messages = run(ActionCancelSubscription(), ask)
     assert crm.scalars(select(RetentionOffer)).all() == []
-    pending = {"kind": "cancel_subscription", "subscription_id": sub.id, "plan": "Plus"}
+    pending = {
+        "kind": "cancel_subscription",
+        "question": {"response": "utter_confirm_cancel_subscription", "plan": "Plus"},
+        "subscription_id": sub.id,
+        "plan": "Plus",
+    }
     assert events == asked(pending)
     assert messages == [
         said("utter_confirm_cancel_subscription", plan="Plus", buttons=YES_NO)
     ]
+
+
+def replying(
+    customer_id: int, text: str, intent: str, pending: dict, **kwargs: object
+) -> Tracker:
+    """The customer's reply `text` to the question `pending`, just asked."""
+    return tracker_for(
+        customer_id,
+        text=text,
+        intent=intent,
+        pending_confirmation=pending,
+        awaiting_confirmation=True,
+        history=[slot_event("pending_confirmation", pending)],
+        **kwargs,
+    )
+
+
+def test_cancel_it_to_cancel_subscription_asks_again_not_about_an_order(
+    crm: Session,
+) -> None:
+    """Seen in a walkthrough: "no thanks, just cancel it" (NLU: cancel_order) to
+    "Cancel your subscription?" asked to cancel the order given to verify."""
+    me, sub = subscriber(crm, churn_score=0.1)
+    order = factories.order(crm, me, status="processing")
+    events, _ = run(
+        ActionCancelSubscription(), tracker_for(me.id, intent="cancel_subscription")
+    )
+    pending = events[-1]["value"]
+    reply = replying(
+        me.id,
+        "no thanks, just cancel it",
+        "cancel_order",
+        pending,
+        order_number=order.number,
+    )
+    events, messages = run(ActionCancelOrder(), reply)
+    assert messages == [
+        said("utter_answer_question_first"),
+        said("utter_confirm_cancel_subscription", plan="Plus", buttons=YES_NO),
+    ]
+    assert events == asked(pending)
+    run(ActionConfirm(), answer(me.id, "affirm", pending))
+    crm.refresh(sub)
+    crm.refresh(order)
+    assert (sub.status, order.status) == ("cancelled", "processing")
+
+
+def test_naming_an_order_is_a_new_request(crm: Session) -> None:
+    me, _ = subscriber(crm, churn_score=0.1)
+    order = factories.order(crm, me, status="processing")
+    events, _ = run(
+        ActionCancelSubscription(), tracker_for(me.id, intent="cancel_subscription")
+    )
+    reply = replying(
+        me.id,
+        f"no, cancel order {order.number}",
+        "cancel_order",
+        events[-1]["value"],
+        entities={"order_number": order.number},
+    )
+    _, messages = run(ActionCancelOrder(), reply)
+    assert [m["response"] for m in messages] == ["utter_confirm_cancel_order"]
+
+
+def test_asking_to_cancel_again_declines_the_offer(crm: Session) -> None:
+    me, sub = subscriber(crm, churn_score=0.9)
+    events, _ = run(
+        ActionCancelSubscription(), tracker_for(me.id, intent="cancel_subscription")
+    )
+    offered = events[-1]["value"]
+    reply = replying(
+        me.id,
+        "i said cancel my subscription",
+        "cancel_subscription",
+        offered,
+        retention_offer_id=offered["offer_id"],
+    )
+    events, messages = run(ActionCancelSubscription(), reply)
+    assert crm.scalars(select(RetentionOffer.accepted)).all() == [False]
+    assert messages == [
+        said("utter_confirm_cancel_subscription", plan="Plus", buttons=YES_NO)
+    ]
+    assert (
+        events[:2] == SETTLED and events[-1]["value"]["kind"] == "cancel_subscription"
+    )
+    crm.refresh(sub)
+    assert sub.status == "active"
+
+
+def test_a_cancel_request_after_the_question_went_by_is_just_a_request(
+    crm: Session,
+) -> None:
+    me, _ = subscriber(crm, churn_score=0.1)
+    pending = {"kind": "cancel_subscription", "subscription_id": 1, "plan": "Plus"}
+    later = tracker_for(
+        me.id,
+        intent="cancel_subscription",
+        pending_confirmation=pending,
+        history=[
+            slot_event("pending_confirmation", pending),
+            user_event("hi", "greet"),
+        ],
+    )
+    _, messages = run(ActionCancelSubscription(), later)
+    assert [m["response"] for m in messages] == ["utter_confirm_cancel_subscription"]
 
 
 def test_a_big_spender_counts_as_high_value(crm: Session) -> None:
