@@ -45,17 +45,19 @@ def as_rating(value: Any) -> int | None:
     return number if 1 <= number <= 5 else None
 
 
-class ActionAskRating(Action):
+class ActionRateConversation(Action):
     """End of a resolved conversation: ask for a rating (buttons plus a custom
-    `rating_prompt` payload the widget shows as stars)."""
+    `rating_prompt` payload the widget shows as stars). Not `action_ask_rating`:
+    Rasa's forms ask for a slot with an action of that name before the response
+    `utter_ask_rating`, so the feedback form would open with "Glad I could help!"."""
 
     def name(self) -> str:
-        return "action_ask_rating"
+        return "action_rate_conversation"
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(response="utter_ask_rating")
+        dispatcher.utter_message(response="utter_rate_conversation")
         return [SlotSet("request_resolved", False)]
 
 

@@ -16,11 +16,12 @@ DOMAIN = Domain.load(Path(__file__).resolve().parents[1] / "domain.yml")
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
-def test_rating_buttons_send_the_rating_as_json(language: str) -> None:
+@pytest.mark.parametrize("response", ["utter_rate_conversation", "utter_ask_rating"])
+def test_rating_buttons_send_the_rating_as_json(language: str, response: str) -> None:
     tracker = DialogueStateTracker.from_events("c", [SlotSet("language", language)])
     generator = TemplatedNaturalLanguageGenerator(DOMAIN.responses)
     with capture_logs() as logged:
-        message = asyncio.run(generator.generate("utter_ask_rating", tracker, "rest"))
+        message = asyncio.run(generator.generate(response, tracker, "rest"))
     assert message is not None
     assert [b["payload"] for b in message["buttons"]] == [
         f'/give_feedback{{"rating": {n}}}' for n in range(1, 6)

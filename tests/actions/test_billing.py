@@ -20,7 +20,7 @@ from actions.confirm import ActionConfirm
 from crm.models import Conversation, Refund, Ticket
 from tests import factories
 from tests.actions import factories as more
-from tests.actions.conftest import answer, make_tracker, run, tracker_for
+from tests.actions.conftest import DOMAIN, answer, make_tracker, run, tracker_for
 from tests.actions.expected import SETTLED, YES_NO, asked, render, resolved, said
 
 
@@ -213,8 +213,13 @@ def test_payments_all_fine(crm: Session) -> None:
     _, messages = run(ActionPaymentStatus(), tracker)
     assert render(messages[0], "zh") == (
         f"您最近的一笔付款已成功：2026年10月2日 通过支付宝为发票 {bill.number} 支付 "
-        "19.99 USD。没有发现失败的付款。"
+        "19.99 USD。没有发现失败的付款。如果仍有扣款不对（例如被重复扣款），"
+        "我可以为您转接人工客服。"
     )
+    # someone who came with a problem the records do not show is offered a person
+    for variation in DOMAIN["responses"]["utter_payments_ok"]:
+        payloads = [b["payload"] for b in variation["buttons"]]
+        assert payloads == ["/human_handoff", "/deny"]
 
 
 def test_billing_needs_verification(crm: Session) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.feedback import (
-    ActionAskRating,
+    ActionRateConversation,
     ActionSaveFeedback,
     ValidateFeedbackForm,
     rating_in_text,
@@ -26,11 +26,12 @@ RESET = [
 
 
 def test_the_rating_prompt_has_buttons_and_a_custom_payload() -> None:
-    assert run(ActionAskRating(), make_tracker(intent="thanks")) == (
+    assert run(ActionRateConversation(), make_tracker(intent="thanks")) == (
         [SlotSet("request_resolved", False)],
-        [said("utter_ask_rating")],
+        [said("utter_rate_conversation")],
     )
-    for variation in DOMAIN["responses"]["utter_ask_rating"]:
+    prompts = ("utter_rate_conversation", "utter_ask_rating")  # the form's question
+    for variation in (v for name in prompts for v in DOMAIN["responses"][name]):
         assert variation["custom"] == {"rating_prompt": True}
         assert [b["payload"] for b in variation["buttons"]] == [
             # doubled braces: Rasa's response templating turns them into single ones
