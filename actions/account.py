@@ -22,16 +22,23 @@ FIELD = {"email": ("email address", "邮箱"), "phone": ("phone number", "手机
 
 
 def new_contact(tracker: Tracker) -> tuple[str, str] | None:
-    """("email" | "phone", value) given in the latest message, if any."""
-    email = common.latest_entity(tracker, "email")
+    """("email" | "phone", value) given in the request: the latest message, or right
+    after verification (whose answers were proofs) the message that asked."""
+    message = tracker.latest_message
+    if tracker.get_slot("pending_request") == "edit_account":
+        message = common.request_message(tracker, "edit_account")
+    entities: dict[str, Any] = {}
+    for entity in message.get("entities") or []:
+        entities.setdefault(entity.get("entity"), entity.get("value"))
+    email = entities.get("email")
     if email is None:
-        found = EMAIL.search(common.latest_text(tracker))
+        found = EMAIL.search(message.get("text") or "")
         email = found.group(0) if found else None
     if email:
-        return "email", email.strip()
-    phone = common.latest_entity(tracker, "phone")
-    if phone and len(queries.digits(phone)) >= 7:
-        return "phone", phone.strip()
+        return "email", str(email).strip()
+    phone = entities.get("phone")
+    if phone and len(queries.digits(str(phone))) >= 7:
+        return "phone", str(phone).strip()
     return None
 
 

@@ -149,6 +149,19 @@ def latest_user_event(tracker: Tracker) -> dict[str, Any]:
     return {}
 
 
+def request_message(tracker: Tracker, intent: str) -> dict[str, Any]:
+    """The parse of the latest message with `intent`: the request itself, when
+    verification came in between (its answers are proofs, not the request)."""
+    for event in reversed(tracker.events):
+        parse = event.get("parse_data") or {}
+        if (
+            event.get("event") == "user"
+            and (parse.get("intent") or {}).get("name") == intent
+        ):
+            return parse
+    return {}
+
+
 def form_activating(tracker: Tracker) -> bool:
     """True while a form validates the message that started it.
 

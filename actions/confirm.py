@@ -121,9 +121,15 @@ def answer_by_cancel_request(
         return None
     if kind == "retention_offer":
         return carry_out(dispatcher, tracker, yes=False)
-    params = {k: v for k, v in pending.items() if k not in ("kind", "question")}
+    return ask_again(dispatcher, tracker)
+
+
+def ask_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The pending question once more, after "please answer this first"."""
+    pending = dict(tracker.get_slot("pending_confirmation"))
+    kind, question = pending.pop("kind"), pending.pop("question")
     dispatcher.utter_message(response="utter_answer_question_first")
-    return ask(dispatcher, tracker, kind, pending["question"], **params)
+    return ask(dispatcher, tracker, kind, question, **pending)
 
 
 class ActionConfirm(common.CrmAction):
@@ -137,14 +143,17 @@ class ActionConfirm(common.CrmAction):
     ) -> list[EventType]:
         pending = tracker.get_slot("pending_confirmation")
         kind = pending.get("kind") if isinstance(pending, dict) else None
-        if (
-            kind not in CONFIRMED
-            or not just_asked(tracker)
-            or common.verified_customer(tracker) is None
-        ):
+        yes = common.latest_intent(tracker) == "affirm"
+        if kind not in CONFIRMED or common.verified_customer(tracker) is None:
             dispatcher.utter_message(response="utter_anything_else")
             return settled()
-        return carry_out(dispatcher, tracker, common.latest_intent(tracker) == "affirm")
+        if not just_asked(tracker):
+            # A late yes may mean the question, or what came in between: ask again.
+            if yes and "question" in pending:
+                return ask_again(dispatcher, tracker)
+            dispatcher.utter_message(response="utter_anything_else")
+            return settled()
+        return carry_out(dispatcher, tracker, yes)
 
     def when_unavailable(
         self, dispatcher: CollectingDispatcher, tracker: Tracker

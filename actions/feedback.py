@@ -25,16 +25,26 @@ SKIP_INTENTS = frozenset({"deny"})
 SKIP_WORDS = frozenset(
     {"skip", "no", "nope", "nothing", "n/a", "跳过", "没有", "不用", "无"}
 )
-CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
-RATING_IN_TEXT = re.compile(r"(?<!\d)([1-5])(?!\d)|([一二两三四五])\s*[星分颗]")
+RATING_WORDS = {
+    **{"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "满": 5},
+    **{"one": 1, "two": 2, "three": 3, "four": 4, "five": 5},
+}
+RATING_IN_TEXT = re.compile(
+    r"(?<!\d)([1-5])(?!\d)"
+    r"|([一二两三四五满])\s*[星分颗]"
+    r"|\b(one|two|three|four|five)\s+stars?\b",
+    re.IGNORECASE,
+)
 
 
 def rating_in_text(text: str) -> int | None:
-    """A rating typed instead of clicked: "4", "4 stars", "五星", "给三分"."""
+    """A rating typed instead of clicked: "4", "4 stars", "five stars", "五星",
+    "给三分", "满分"."""
     found = RATING_IN_TEXT.search(text)
     if not found:
         return None
-    return int(found.group(1)) if found.group(1) else CHINESE_DIGITS[found.group(2)]
+    digit, word, english = found.groups()
+    return int(digit) if digit else RATING_WORDS[(word or english).lower()]
 
 
 def as_rating(value: Any) -> int | None:
@@ -68,9 +78,10 @@ class ValidateFeedbackForm(FormValidationAction):
     async def extract_rating(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "rating" or common.latest_entity(
-            tracker, "rating"
-        ):
+        # the question's answer, or the message that starts the form ("5" typed
+        # after the rating prompt, "3 stars for the speaker")
+        asked = tracker.get_slot("requested_slot") in (None, "rating")
+        if not asked or common.latest_entity(tracker, "rating"):
             return {}
         rating = rating_in_text(common.latest_text(tracker))
         return {} if rating is None else {"rating": rating}

@@ -21,6 +21,16 @@ logger = logging.getLogger(__name__)
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ORDER_NUMBER = re.compile(r"(?<![A-Za-z0-9])[Aa]\d{7}(?!\d)")
+NEW_DETAILS_INTENTS = frozenset({"edit_account"})
+"""Requests whose email or phone is the customer's new one."""
+
+
+def new_details(tracker: Tracker) -> bool:
+    """True while the form starts on "change my email to ...": the email or phone in
+    that message is the new one, not proof of who the customer is."""
+    return common.form_activating(tracker) and common.latest_intent(tracker) in (
+        NEW_DETAILS_INTENTS
+    )
 
 
 # --- the website's signature ----------------------------------------------------------
@@ -152,6 +162,8 @@ class ValidateVerifyCustomerForm(common.CrmFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if new_details(tracker):
+            return {"email": None}
         if isinstance(value, str) and EMAIL.fullmatch(value.strip()):
             return {"email": value.strip()}
         dispatcher.utter_message(response="utter_invalid_email")
@@ -176,6 +188,8 @@ class ValidateVerifyCustomerForm(common.CrmFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if new_details(tracker):
+            return {"phone": None}
         if isinstance(value, str) and len(queries.digits(value)) >= 7:
             return {"phone": value.strip()}
         return {"phone": None}

@@ -16,7 +16,7 @@ from actions.account import (
 from actions.confirm import ActionConfirm
 from crm.models import Customer, Ticket
 from tests import factories
-from tests.actions.conftest import answer, make_tracker, run, tracker_for
+from tests.actions.conftest import answer, make_tracker, run, tracker_for, user_event
 from tests.actions.expected import YES_NO, asked, render, resolved, said
 
 
@@ -55,6 +55,39 @@ def test_new_email_is_confirmed_then_saved(crm: Session) -> None:
         said("utter_contact_updated", field="email address", value="new.me@example.org")
     ]
     assert events[-1] == SlotSet("last_request", "edit_account")
+
+
+def test_after_verification_the_new_email_comes_from_the_request(
+    crm: Session,
+) -> None:
+    """The latest message is the order number that proved who they are; the new
+    email is in the message that asked for the change."""
+    me = factories.customer(crm)
+    request = user_event(
+        "change my email to new.me@example.org",
+        "edit_account",
+        entities=[{"entity": "email", "value": "new.me@example.org"}],
+    )
+    proof = user_event(
+        me.email, "inform", entities=[{"entity": "email", "value": me.email}]
+    )
+    tracker = tracker_for(
+        me.id,
+        text="A1000001",
+        intent="inform",
+        entities={"order_number": "A1000001"},
+        pending_request="edit_account",
+        history=[request, proof],
+    )
+    _, messages = run(ActionEditAccount(), tracker)
+    assert messages == [
+        said(
+            "utter_confirm_contact_change",
+            field="email address",
+            value="new.me@example.org",
+            buttons=YES_NO,
+        )
+    ]
 
 
 def test_an_email_of_another_account_is_refused(crm: Session) -> None:

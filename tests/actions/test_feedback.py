@@ -41,9 +41,8 @@ def test_the_rating_prompt_has_buttons_and_a_custom_payload() -> None:
 
 
 def test_ratings_typed_in_either_language() -> None:
-    assert [
-        rating_in_text(t) for t in ("4", "4 stars", "五星好评", "给三分", "10/10", "ok")
-    ] == [4, 4, 5, 3, None, None]
+    texts = ("4", "4 stars", "Five Stars", "五星好评", "给三分", "满分", "10/10", "ok")
+    assert [rating_in_text(t) for t in texts] == [4, 4, 5, 5, 3, 5, None, None]
 
 
 def test_a_clicked_rating_goes_straight_to_the_comment() -> None:
@@ -76,6 +75,23 @@ def test_a_typed_rating_and_a_wrong_one() -> None:
         [SlotSet("rating", None)],
         [said("utter_invalid_rating")],
     )
+
+
+@pytest.mark.parametrize(("text", "rating"), [("5", 5), ("a solid 4", 4), ("三星", 3)])
+def test_a_rating_typed_after_the_prompt_starts_the_form_with_it(
+    text: str, rating: int
+) -> None:
+    """Seen in a walkthrough: "5" typed after "how did I do?" was not a rating."""
+    starting = make_tracker(
+        text=text, intent="give_feedback", activating="feedback_form"
+    )
+    assert run(ValidateFeedbackForm(), starting) == ([SlotSet("rating", rating)], [])
+    asking = make_tracker(
+        text="I'd like to leave feedback",
+        intent="give_feedback",
+        activating="feedback_form",
+    )
+    assert run(ValidateFeedbackForm(), asking) == ([], [])
 
 
 @pytest.mark.parametrize("text", ["/deny", "没有"])

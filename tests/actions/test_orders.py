@@ -244,16 +244,29 @@ def test_no_keeps_the_order(crm: Session) -> None:
     assert order.status == "pending"
 
 
-def test_a_late_yes_confirms_nothing(crm: Session) -> None:
+def test_a_late_yes_confirms_nothing_and_asks_again(crm: Session) -> None:
+    """Seen in a walkthrough: "yes" two turns after "Request a refund?" got "Okay,
+    anything else?", so the customer believed the refund was on its way."""
     owner = factories.customer(crm)
     order = factories.order(crm, owner)
-    pending = {"kind": "cancel_order", "order_number": order.number}
+    question = {"response": "utter_confirm_cancel_order", "order_number": order.number}
+    pending = {
+        "kind": "cancel_order",
+        "question": question,
+        "order_number": order.number,
+    }
     meanwhile = [user_event("what are your delivery options", "faq")]
     late = answer(owner.id, "affirm", pending, meanwhile=meanwhile)
-    _, messages = run(ActionConfirm(), late)
-    assert messages == [said("utter_anything_else")]
+    events, messages = run(ActionConfirm(), late)
+    assert messages == [
+        said("utter_answer_question_first"),
+        said("utter_confirm_cancel_order", order_number=order.number, buttons=YES_NO),
+    ]
+    assert events == asked(pending)
     crm.refresh(order)
     assert order.status == "processing"
+    late_no = answer(owner.id, "deny", pending, meanwhile=meanwhile)
+    assert run(ActionConfirm(), late_no) == (SETTLED, [said("utter_anything_else")])
 
 
 def cancel_request(customer_id: int, number: str) -> Tracker:

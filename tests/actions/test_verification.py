@@ -162,6 +162,24 @@ def test_activation_remembers_the_request_and_asks_for_the_email(crm: Session) -
     assert messages == []
 
 
+def test_the_new_email_of_change_my_email_is_not_taken_as_proof(
+    crm: Session,
+) -> None:
+    """Seen in a walkthrough: "change my email to new@..." started verification
+    with the new address as the account's email."""
+    tracker = make_tracker(
+        text="change my email to nancy.new@example.org",
+        intent="edit_account",
+        entities={"email": "nancy.new@example.org"},
+        extracted={"email": "nancy.new@example.org"},
+        activating=FORM,
+    )
+    events, messages = run(ValidateVerifyCustomerForm(), tracker)
+    assert SlotSet("email", None) in events
+    assert events[-1] == SlotSet("requested_slot", "email")
+    assert messages == []
+
+
 def test_email_and_order_number_verify(crm: Session) -> None:
     customer = factories.customer(crm, email="Ann@Example.com", name_zh="安")
     order = factories.order(crm, customer)
