@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import common
 from actions.confirm import answer_by_cancel_request, ask, confirms
+from actions.handoff import upset
 from actions.verification import identify
 from crm import queries
 from crm.queries import OrderInfo
@@ -177,6 +178,8 @@ class ActionCheckOrderStatus(common.CrmAction):
             return [*events, SlotSet("order_number", None)]
         own = customer is not None and order.customer_id == customer
         say_status(dispatcher, order, lang, full=own)
+        if upset(tracker):  # "it's been 2 weeks, this is unacceptable"
+            dispatcher.utter_message(response="utter_sorry_offer_person")
         return [
             *events,
             SlotSet("order_number", order.number),

@@ -23,7 +23,14 @@ from actions.orders import (
 from crm.models import Order, Ticket
 from tests import factories
 from tests.actions import factories as more
-from tests.actions.conftest import answer, make_tracker, run, tracker_for, user_event
+from tests.actions.conftest import (
+    DOMAIN,
+    answer,
+    make_tracker,
+    run,
+    tracker_for,
+    user_event,
+)
 from tests.actions.expected import SETTLED, YES_NO, asked, render, resolved, said
 from tests.factories import NOW
 
@@ -82,6 +89,25 @@ def test_status_in_chinese(crm: Session) -> None:
     assert render(messages[0], "zh") == (
         f"订单 {order.number} 当前状态：运输中，承运商为 UPS，"
         "预计送达时间：2026年11月4日。"
+    )
+
+
+@pytest.mark.parametrize(("mood", "offered"), [("negative", True), ("neutral", False)])
+def test_an_upset_customer_gets_the_status_and_the_offer_of_a_person(
+    crm: Session, mood: str, offered: bool
+) -> None:
+    """Seen in a walkthrough: "my order hasn't arrived and it's been 2 weeks, this is
+    unacceptable" got the status and nothing else."""
+    _, order = shipped_order(crm)
+    tracker = status_question(order.number, sentiment={"label": mood, "score": 0.9})
+    _, messages = run(ActionCheckOrderStatus(), tracker)
+    responses = [m["response"] for m in messages]
+    assert responses[0] == "utter_order_status_on_the_way"
+    assert ("utter_sorry_offer_person" in responses) is offered
+    offer = DOMAIN["responses"]["utter_sorry_offer_person"]
+    assert all(
+        [b["payload"] for b in v["buttons"]] == ["/human_handoff", "/deny"]
+        for v in offer
     )
 
 
