@@ -147,6 +147,14 @@ def test_a_loyal_low_risk_customer_just_confirms(crm: Session) -> None:
     ]
 
 
+def asked_to_cancel(me: Customer) -> dict:
+    """The question the bot asks on "cancel my subscription" (pending_confirmation)."""
+    events, _ = run(
+        ActionCancelSubscription(), tracker_for(me.id, intent="cancel_subscription")
+    )
+    return events[-1]["value"]
+
+
 def replying(
     customer_id: int, text: str, intent: str, pending: dict, **kwargs: object
 ) -> Tracker:
@@ -169,10 +177,7 @@ def test_cancel_it_to_cancel_subscription_asks_again_not_about_an_order(
     "Cancel your subscription?" asked to cancel the order given to verify."""
     me, sub = subscriber(crm, churn_score=0.1)
     order = factories.order(crm, me, status="processing")
-    events, _ = run(
-        ActionCancelSubscription(), tracker_for(me.id, intent="cancel_subscription")
-    )
-    pending = events[-1]["value"]
+    pending = asked_to_cancel(me)
     reply = replying(
         me.id,
         "no thanks, just cancel it",
@@ -195,14 +200,11 @@ def test_cancel_it_to_cancel_subscription_asks_again_not_about_an_order(
 def test_naming_an_order_is_a_new_request(crm: Session) -> None:
     me, _ = subscriber(crm, churn_score=0.1)
     order = factories.order(crm, me, status="processing")
-    events, _ = run(
-        ActionCancelSubscription(), tracker_for(me.id, intent="cancel_subscription")
-    )
     reply = replying(
         me.id,
         f"no, cancel order {order.number}",
         "cancel_order",
-        events[-1]["value"],
+        asked_to_cancel(me),
         entities={"order_number": order.number},
     )
     _, messages = run(ActionCancelOrder(), reply)
@@ -211,10 +213,7 @@ def test_naming_an_order_is_a_new_request(crm: Session) -> None:
 
 def test_asking_to_cancel_again_declines_the_offer(crm: Session) -> None:
     me, sub = subscriber(crm, churn_score=0.9)
-    events, _ = run(
-        ActionCancelSubscription(), tracker_for(me.id, intent="cancel_subscription")
-    )
-    offered = events[-1]["value"]
+    offered = asked_to_cancel(me)
     reply = replying(
         me.id,
         "i said cancel my subscription",
