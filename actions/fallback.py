@@ -115,6 +115,9 @@ class ActionDefaultAskAffirmation(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if upset(tracker):  # "😡😡😡" gets the offer of a person, not a guess
+            dispatcher.utter_message(response="utter_sorry_offer_person")
+            return []
         lang = common.language(tracker)
         guess = best_guess(tracker)
         if guess is None or guess not in INTENT_LABELS:

@@ -59,6 +59,18 @@ def test_did_you_mean_in_chinese() -> None:
     ]
 
 
+def test_an_upset_unclear_message_gets_a_person_not_a_guess() -> None:
+    """Seen in a walkthrough: "😡😡😡" got "Did you mean: registration problems?"."""
+    angry = {"label": "negative", "score": 0.9, "confidence": 0.9}
+    tracker = make_tracker(
+        text="😡😡😡", intent="nlu_fallback", ranking=RANKING, sentiment=angry
+    )
+    assert run(ActionDefaultAskAffirmation(), tracker) == (
+        [],
+        [said("utter_sorry_offer_person")],
+    )
+
+
 def test_an_faq_guess_sends_a_question_the_selector_knows() -> None:
     tracker = make_tracker(
         text="returns??",
