@@ -1,5 +1,7 @@
-"""Yes/no confirmations: an action asks ("Cancel order A1000123?") and remembers what
-it asked; `action_confirm` carries it out on "yes" or drops it on "no"."""
+"""Yes/no confirmations: an action asks (`ask`: "Cancel order A1000123?") and
+remembers what it asked; `action_confirm` carries it out on "yes" or drops it on
+"no". An answer that is not a plain yes or no right after the question (a late yes,
+"just cancel it") gets the question again, never a guess."""
 
 from __future__ import annotations
 
@@ -121,7 +123,7 @@ def answer_by_cancel_request(
         return None
     if kind == "retention_offer":
         return carry_out(dispatcher, tracker, yes=False)
-    return ask_again(dispatcher, tracker)
+    return ask_again(dispatcher, tracker) if "question" in pending else None
 
 
 def ask_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
