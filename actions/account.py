@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
-from actions.confirm import ask, confirms
+from actions.confirm import answer_by_its_order_number, ask, confirms
 from actions.verification import EMAIL
 from crm import queries
 
@@ -177,6 +177,9 @@ class ActionHandleInform(common.CrmAction):
         verified = common.verified_customer(tracker) is not None
         if handler is not None and (verified or awaiting == "order_status"):
             return handler().act(dispatcher, tracker, domain)
+        answered = answer_by_its_order_number(dispatcher, tracker)
+        if answered is not None:
+            return answered
         if common.latest_entity(tracker, "order_number"):
             return common.REQUEST_HANDLERS["order_status"]().act(
                 dispatcher, tracker, domain

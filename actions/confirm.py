@@ -126,6 +126,21 @@ def answer_by_cancel_request(
     return ask_again(dispatcher, tracker) if "question" in pending else None
 
 
+def answer_by_its_order_number(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType] | None:
+    """An order number alone, right after a question about that order ("Request a
+    refund for A1000448?" then "A1000448"), is no new request: the question is asked
+    again. None otherwise."""
+    pending = tracker.get_slot("pending_confirmation")
+    number = common.latest_entity(tracker, "order_number")
+    if not isinstance(pending, dict) or "question" not in pending or not number:
+        return None
+    if number.strip().upper() != pending.get("order_number") or not just_asked(tracker):
+        return None
+    return ask_again(dispatcher, tracker)
+
+
 def ask_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """The pending question once more, after "please answer this first"."""
     pending = dict(tracker.get_slot("pending_confirmation"))

@@ -16,7 +16,14 @@ from actions.account import (
 from actions.confirm import ActionConfirm
 from crm.models import Customer, Ticket
 from tests import factories
-from tests.actions.conftest import answer, make_tracker, run, tracker_for, user_event
+from tests.actions.conftest import (
+    answer,
+    make_tracker,
+    run,
+    slot_event,
+    tracker_for,
+    user_event,
+)
 from tests.actions.expected import YES_NO, asked, render, resolved, said
 
 
@@ -129,6 +136,36 @@ def test_a_bare_order_number_is_a_status_question(crm: Session) -> None:
     )
     _, messages = run(ActionHandleInform(), tracker)
     assert [m["response"] for m in messages] == ["utter_order_status_preparing"]
+
+
+def test_the_order_number_of_the_question_just_asked_asks_it_again(
+    crm: Session,
+) -> None:
+    """Seen in a walkthrough: "Request a refund for order A...?" answered with the
+    order number got the order's status, and the question was gone."""
+    me = factories.customer(crm)
+    order = factories.order(crm, me, status="delivered")
+    question = {"response": "utter_confirm_refund", "order_number": order.number}
+    pending = {
+        "kind": "request_refund",
+        "question": question,
+        "order_number": order.number,
+    }
+    tracker = tracker_for(
+        me.id,
+        text=order.number.lower(),
+        intent="inform",
+        entities={"order_number": order.number.lower()},
+        pending_confirmation=pending,
+        awaiting_confirmation=True,
+        history=[slot_event("pending_confirmation", pending)],
+    )
+    events, messages = run(ActionHandleInform(), tracker)
+    assert [m["response"] for m in messages] == [
+        "utter_answer_question_first",
+        "utter_confirm_refund",
+    ]
+    assert events == asked(pending)
 
 
 def test_a_bare_detail_without_context(crm: Session) -> None:
