@@ -103,6 +103,12 @@ def carry_out(
     return settled()
 
 
+def question_just_asked(tracker: Tracker) -> dict[str, Any] | None:
+    """The pending question, if the bot's last turn asked it."""
+    pending = tracker.get_slot("pending_confirmation")
+    return pending if isinstance(pending, dict) and just_asked(tracker) else None
+
+
 CANCELLATIONS = frozenset({"cancel_order", "cancel_subscription", "retention_offer"})
 """Questions that a request to cancel could be the answer to."""
 
@@ -115,8 +121,8 @@ def answer_by_cancel_request(
     unclear, so the question is asked again ("no thanks, just cancel it" to "Cancel
     your subscription?" must not start cancelling the order given to verify). None
     when no such question was just asked or the message names an order."""
-    pending = tracker.get_slot("pending_confirmation")
-    if not isinstance(pending, dict) or not just_asked(tracker):
+    pending = question_just_asked(tracker)
+    if pending is None:
         return None
     kind = pending.get("kind")
     if kind not in CANCELLATIONS or common.latest_entity(tracker, "order_number"):
@@ -132,11 +138,11 @@ def answer_by_its_order_number(
     """An order number alone, right after a question about that order ("Request a
     refund for A1000448?" then "A1000448"), is no new request: the question is asked
     again. None otherwise."""
-    pending = tracker.get_slot("pending_confirmation")
+    pending = question_just_asked(tracker)
     number = common.latest_entity(tracker, "order_number")
-    if not isinstance(pending, dict) or "question" not in pending or not number:
+    if pending is None or "question" not in pending or not number:
         return None
-    if number.strip().upper() != pending.get("order_number") or not just_asked(tracker):
+    if number.strip().upper() != pending.get("order_number"):
         return None
     return ask_again(dispatcher, tracker)
 

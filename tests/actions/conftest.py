@@ -127,14 +127,15 @@ def answer(
     intent: str,
     pending: dict[str, Any],
     *,
+    text: str | None = None,
     meanwhile: list[dict[str, Any]] | None = None,
     **kwargs: Any,
 ) -> Tracker:
-    """The verified customer's yes (`affirm`) or no (`deny`) to the question
-    `pending`, just asked, or asked before the `meanwhile` events."""
+    """The verified customer's reply to the question `pending`, just asked, or
+    asked before the `meanwhile` events: yes (`affirm`), no (`deny`), or `text`."""
     return tracker_for(
         customer_id,
-        text="yes" if intent == "affirm" else "no",
+        text=text or ("yes" if intent == "affirm" else "no"),
         intent=intent,
         pending_confirmation=pending,
         awaiting_confirmation=True,

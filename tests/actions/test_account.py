@@ -20,7 +20,6 @@ from tests.actions.conftest import (
     answer,
     make_tracker,
     run,
-    slot_event,
     tracker_for,
     user_event,
 )
@@ -151,14 +150,12 @@ def test_the_order_number_of_the_question_just_asked_asks_it_again(
         "question": question,
         "order_number": order.number,
     }
-    tracker = tracker_for(
+    tracker = answer(
         me.id,
+        "inform",
+        pending,
         text=order.number.lower(),
-        intent="inform",
         entities={"order_number": order.number.lower()},
-        pending_confirmation=pending,
-        awaiting_confirmation=True,
-        history=[slot_event("pending_confirmation", pending)],
     )
     events, messages = run(ActionHandleInform(), tracker)
     assert [m["response"] for m in messages] == [

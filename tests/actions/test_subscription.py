@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -155,21 +154,6 @@ def asked_to_cancel(me: Customer) -> dict:
     return events[-1]["value"]
 
 
-def replying(
-    customer_id: int, text: str, intent: str, pending: dict, **kwargs: object
-) -> Tracker:
-    """The customer's reply `text` to the question `pending`, just asked."""
-    return tracker_for(
-        customer_id,
-        text=text,
-        intent=intent,
-        pending_confirmation=pending,
-        awaiting_confirmation=True,
-        history=[slot_event("pending_confirmation", pending)],
-        **kwargs,
-    )
-
-
 def test_cancel_it_to_cancel_subscription_asks_again_not_about_an_order(
     crm: Session,
 ) -> None:
@@ -178,11 +162,11 @@ def test_cancel_it_to_cancel_subscription_asks_again_not_about_an_order(
     me, sub = subscriber(crm, churn_score=0.1)
     order = factories.order(crm, me, status="processing")
     pending = asked_to_cancel(me)
-    reply = replying(
+    reply = answer(
         me.id,
-        "no thanks, just cancel it",
         "cancel_order",
         pending,
+        text="no thanks, just cancel it",
         order_number=order.number,
     )
     events, messages = run(ActionCancelOrder(), reply)
@@ -200,11 +184,11 @@ def test_cancel_it_to_cancel_subscription_asks_again_not_about_an_order(
 def test_naming_an_order_is_a_new_request(crm: Session) -> None:
     me, _ = subscriber(crm, churn_score=0.1)
     order = factories.order(crm, me, status="processing")
-    reply = replying(
+    reply = answer(
         me.id,
-        f"no, cancel order {order.number}",
         "cancel_order",
         asked_to_cancel(me),
+        text=f"no, cancel order {order.number}",
         entities={"order_number": order.number},
     )
     _, messages = run(ActionCancelOrder(), reply)
@@ -214,11 +198,11 @@ def test_naming_an_order_is_a_new_request(crm: Session) -> None:
 def test_asking_to_cancel_again_declines_the_offer(crm: Session) -> None:
     me, sub = subscriber(crm, churn_score=0.9)
     offered = asked_to_cancel(me)
-    reply = replying(
+    reply = answer(
         me.id,
-        "i said cancel my subscription",
         "cancel_subscription",
         offered,
+        text="i said cancel my subscription",
         retention_offer_id=offered["offer_id"],
     )
     events, messages = run(ActionCancelSubscription(), reply)
