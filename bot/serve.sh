@@ -13,6 +13,7 @@ if [[ -z $token ]]; then
   echo "bot/serve.sh: no token for Rasa's HTTP API: run 'make secrets' or set RASA_TOKEN" >&2
   exit 2
 fi
-exec .venv-bot/bin/rasa run --enable-api --auth-token "$token" \
+# --auth-token=: a generated token may start with "-", which must not read as an option.
+exec .venv-bot/bin/rasa run --enable-api --auth-token="$token" \
   -i "${RASA_HOST:-127.0.0.1}" --port "$port" --cors "*" \
   --model models --endpoints "$endpoints" --credentials bot/credentials.yml

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,42 @@ def test_no_token_no_action_server() -> None:
     )
     assert started.returncode != 0
     assert "no ACTIONS_TOKEN is set; run `make secrets`" in started.stderr
+
+
+def test_a_token_may_start_with_a_dash(stack: Stack) -> None:
+    """`crm secrets` writes URL-safe tokens, and one in 64 starts with '-': Rasa must
+    still start, and take it as the token rather than as an option."""
+    port, token = 15097, f"-{get_settings().rasa_token}"
+    server = subprocess.Popen(
+        [
+            str(ROOT / "bot" / "serve.sh"),
+            str(port),
+            str(ROOT / "var/test/endpoints.yml"),
+        ],
+        env=os.environ | {"RASA_TOKEN": token},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    status = f"http://127.0.0.1:{port}/status"
+    try:
+        assert _answers(status, server, {"token": token}) == 200
+        assert httpx.get(status, timeout=5).status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _answers(url: str, server: subprocess.Popen[bytes], params: dict[str, str]) -> int:
+    """The status code of the first answer from `url` while `server` runs."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            error = (
+                server.stderr.read().decode(errors="replace") if server.stderr else ""
+            )
+            pytest.fail(f"Rasa exited with {server.returncode}: {error[-2000:]}")
+        try:
+            return httpx.get(url, params=params, timeout=2).status_code
+        except httpx.HTTPError:
+            time.sleep(1)
+    pytest.fail(f"Rasa did not answer on {url}")
