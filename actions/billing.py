@@ -170,8 +170,34 @@ class ActionListInvoices(ListAction):
     def name(self) -> str:
         return "action_list_invoices"
 
-    def lines(self, customer: int, lang: str) -> list[str]:
-        invoices = common.crm_call(queries.invoices_for, customer)
+    def act_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
+    ) -> list[EventType]:
+        """The invoices of the order the request names, else the latest ones."""
+        request = common.request_message(tracker, "get_invoice")
+        number = common.entity(request, "order_number")
+        if number is None:
+            return super().act_for(dispatcher, tracker, customer)
+        number = queries.normalise_order_number(number)
+        lines = self.lines(customer, common.language(tracker), number)
+        if not lines:
+            dispatcher.utter_message(
+                response="utter_no_invoices_for_order", order_number=number
+            )
+            return []
+        dispatcher.utter_message(
+            response="utter_order_invoices",
+            order_number=number,
+            invoices="\n".join(lines),
+        )
+        return common.resolved(self.intent)
+
+    def lines(
+        self, customer: int, lang: str, order_number: str | None = None
+    ) -> list[str]:
+        invoices = common.crm_call(
+            queries.invoices_for, customer, order_number=order_number
+        )
         return [
             common.line(
                 invoice.number,

@@ -162,6 +162,14 @@ def request_message(tracker: Tracker, intent: str) -> dict[str, Any]:
     return {}
 
 
+def entity(message: dict[str, Any], name: str) -> str | None:
+    """The first value of entity `name` in a message's parse."""
+    for found in message.get("entities") or []:
+        if found.get("entity") == name and found.get("value") is not None:
+            return str(found["value"])
+    return None
+
+
 def form_activating(tracker: Tracker) -> bool:
     """True while a form validates the message that started it.
 

@@ -590,16 +590,26 @@ def _payment_info(row: Payment, invoice_number: str) -> PaymentInfo:
 
 
 def invoices_for(
-    *, session: Session, customer_id: int, limit: int = 5
+    *,
+    session: Session,
+    customer_id: int,
+    order_number: str | None = None,
+    limit: int = 5,
 ) -> list[InvoiceInfo]:
-    """The customer's latest invoices with their latest payment attempt."""
-    rows = session.scalars(
+    """The customer's latest invoices (only those of their order `order_number`, if
+    given) with their latest payment attempt."""
+    query = (
         select(Invoice)
         .options(selectinload(Invoice.payments))
         .where(Invoice.customer_id == customer_id)
         .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
         .limit(limit)
     )
+    if order_number is not None:
+        query = query.join(Order, Order.id == Invoice.order_id).where(
+            Order.number == normalise_order_number(order_number)
+        )
+    rows = session.scalars(query)
     result = []
     for row in rows:
         last = max(row.payments, key=lambda p: (p.attempted_at, p.id), default=None)

@@ -178,6 +178,35 @@ def test_invoices(crm: Session) -> None:
     ]
 
 
+def test_the_invoices_of_the_order_named_and_only_the_customers_own(
+    crm: Session,
+) -> None:
+    """Seen in a walkthrough: "A1000009的发票" listed the latest invoices, not that
+    order's."""
+    me, someone_else = factories.customer(crm), factories.customer(crm)
+    mine, theirs = factories.order(crm, me), factories.order(crm, someone_else)
+    bill = more.invoice(crm, me, order_id=mine.id, issued_on=date(2026, 9, 1))
+    more.invoice(crm, me, issued_on=date(2026, 10, 1))
+    more.invoice(crm, someone_else, order_id=theirs.id)
+    request = {"order_number": mine.number.lower()}
+    question = tracker_for(me.id, intent="get_invoice", entities=request)
+    events, messages = run(ActionListInvoices(), question)
+    assert messages == [
+        said(
+            "utter_order_invoices",
+            order_number=mine.number,
+            invoices=f"{bill.number} · Sep 1, 2026 · 19.99 USD · paid",
+        )
+    ]
+    assert events == resolved("get_invoice")
+    request = {"order_number": theirs.number}
+    question = tracker_for(me.id, intent="get_invoice", entities=request)
+    assert run(ActionListInvoices(), question) == (
+        [],
+        [said("utter_no_invoices_for_order", order_number=theirs.number)],
+    )
+
+
 def test_a_failed_payment_is_explained(crm: Session) -> None:
     me = factories.customer(crm)
     bill = more.invoice(crm, me, status="failed")
