@@ -12,7 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
-from actions.confirm import answer_by_its_order_number, ask, confirms
+from actions.confirm import (
+    answer_by_its_order_number,
+    answer_by_new_details,
+    ask,
+    confirms,
+)
 from actions.verification import EMAIL
 from crm import queries
 
@@ -27,18 +32,15 @@ def new_contact(tracker: Tracker) -> tuple[str, str] | None:
     message = tracker.latest_message
     if tracker.get_slot("pending_request") == "edit_account":
         message = common.request_message(tracker, "edit_account")
-    entities: dict[str, Any] = {}
-    for entity in message.get("entities") or []:
-        entities.setdefault(entity.get("entity"), entity.get("value"))
-    email = entities.get("email")
+    email = common.entity(message, "email")
     if email is None:
         found = EMAIL.search(message.get("text") or "")
         email = found.group(0) if found else None
     if email:
-        return "email", str(email).strip()
-    phone = entities.get("phone")
-    if phone and len(queries.digits(str(phone))) >= 7:
-        return "phone", str(phone).strip()
+        return "email", email.strip()
+    phone = common.entity(message, "phone")
+    if phone and len(queries.digits(phone)) >= 7:
+        return "phone", phone.strip()
     return None
 
 
@@ -184,5 +186,8 @@ class ActionHandleInform(common.CrmAction):
             return common.REQUEST_HANDLERS["order_status"]().act(
                 dispatcher, tracker, domain
             )
+        answered = answer_by_new_details(dispatcher, tracker)
+        if answered is not None:
+            return answered
         dispatcher.utter_message(response="utter_what_for")
         return []

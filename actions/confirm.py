@@ -1,7 +1,8 @@
 """Yes/no confirmations: an action asks (`ask`: "Cancel order A1000123?") and
 remembers what it asked; `action_confirm` carries it out on "yes" or drops it on
 "no". An answer that is not a plain yes or no right after the question (a late yes,
-"just cancel it") gets the question again, never a guess."""
+"just cancel it", words the bot cannot read) gets the question again, never a
+guess; a detail that revises it (another address) gets the revised question."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from actions import common
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[CollectingDispatcher, Tracker, dict[str, Any]], list[EventType]]
+Reviser = Callable[[Tracker, dict[str, Any]], dict[str, Any] | None]
 CONFIRMED: dict[str, Handler] = {}
 DECLINED: dict[str, Handler] = {}
+REVISED: dict[str, Reviser] = {}
 
 
 def confirms(kind: str) -> Callable[[Handler], Handler]:
@@ -39,6 +42,17 @@ def declines(kind: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         DECLINED[kind] = handler
         return handler
+
+    return register
+
+
+def revises(kind: str) -> Callable[[Reviser], Reviser]:
+    """Register what reads a `kind` question's revised values (params) from an
+    answer that is neither yes nor no; the reviser returns None when there are none."""
+
+    def register(reviser: Reviser) -> Reviser:
+        REVISED[kind] = reviser
+        return reviser
 
     return register
 
@@ -145,6 +159,25 @@ def answer_by_its_order_number(
     if number.strip().upper() != pending.get("order_number"):
         return None
     return ask_again(dispatcher, tracker)
+
+
+def answer_by_new_details(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType] | None:
+    """A message that is neither yes nor no right after a question: the question
+    revised by it ("Send order A1000123 to: <the address just typed>?"), else the
+    same question again. None when no question was just asked."""
+    pending = question_just_asked(tracker)
+    if pending is None or "question" not in pending:
+        return None
+    params = dict(pending)
+    kind, question = params.pop("kind"), params.pop("question")
+    revise = REVISED.get(kind)
+    revised = revise(tracker, params) if revise else None
+    if revised is None:
+        return ask_again(dispatcher, tracker)
+    question = question | {key: revised[key] for key in question if key in revised}
+    return ask(dispatcher, tracker, kind, question, **revised)
 
 
 def ask_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:

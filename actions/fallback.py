@@ -1,6 +1,7 @@
 """Two-stage fallback in the customer's words: "Did you mean: track an order?" with
 readable labels in their language, and an offer of a person when that fails too or
-when an upset customer asks for something the bot does not do."""
+when an upset customer asks for something the bot does not do. Right after a yes/no
+question, unreadable words answer the question instead (`action_unclear_answer`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, UserUtteranceReverted
+from rasa_sdk.events import EventType, FollowupAction, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
+from actions.confirm import answer_by_new_details
 from actions.handoff import upset
 
 logger = logging.getLogger(__name__)
@@ -162,3 +164,22 @@ class ActionOutOfScope(Action):
         else:
             dispatcher.utter_message(response="utter_out_of_scope")
         return []
+
+
+class ActionUnclearAnswer(Action):
+    """Words the bot cannot read while a yes/no question waits: right after the
+    question they answer it (`answer_by_new_details`); from an upset customer, or
+    later on, they start the two-stage fallback as they would without a question."""
+
+    def name(self) -> str:
+        return "action_unclear_answer"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        answered = (
+            None if upset(tracker) else answer_by_new_details(dispatcher, tracker)
+        )
+        if answered is not None:
+            return answered
+        return [FollowupAction("action_two_stage_fallback")]

@@ -16,9 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
-from actions.confirm import answer_by_cancel_request, ask, confirms
+from actions.confirm import answer_by_cancel_request, ask, confirms, revises
 from actions.handoff import upset
-from actions.verification import identify
+from actions.verification import EMAIL, ORDER_NUMBER, identify
 from crm import queries
 from crm.queries import OrderInfo
 
@@ -352,6 +352,17 @@ def request_text(tracker: Tracker) -> str | None:
 # --- the shipping address -------------------------------------------------------------
 
 
+def readable_address(text: str) -> str | None:
+    """`text` as a delivery address, or None when it cannot be one: too short or too
+    long, without a letter (a phone number), or just an order number or email."""
+    address = " ".join(text.split())
+    if not 8 <= len(address) <= 300 or not any(c.isalpha() for c in address):
+        return None
+    if ORDER_NUMBER.fullmatch(address) or EMAIL.fullmatch(address):
+        return None
+    return address
+
+
 class ValidateAddressForm(common.CrmFormValidation):
     """Which unshipped order, and the new address (free text)."""
 
@@ -387,9 +398,9 @@ class ValidateAddressForm(common.CrmFormValidation):
     ) -> dict[str, Any]:
         if common.latest_intent(tracker) in ("deny", "human_handoff"):
             return {"new_address": None, "address_stopped": True}
-        text = " ".join(str(value or "").split())
-        if 8 <= len(text) <= 300:
-            return {"new_address": text}
+        address = readable_address(str(value or ""))
+        if address is not None:
+            return {"new_address": address}
         dispatcher.utter_message(response="utter_invalid_address")
         return {"new_address": None}
 
@@ -532,3 +543,13 @@ def address_confirmed(
         address=order.shipping_address,
     )
     return [SlotSet("new_address", None), *common.resolved("change_shipping_address")]
+
+
+@revises("change_address")
+def address_corrected(
+    tracker: Tracker, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    """An address typed in answer to "Send order A1000123 to: ...?" replaces the one
+    asked about."""
+    address = readable_address(common.latest_text(tracker))
+    return None if address is None else params | {"address": address}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.events import FollowupAction, UserUtteranceReverted
 
 from actions.fallback import (
     FAQ_QUESTIONS,
@@ -11,9 +11,10 @@ from actions.fallback import (
     ActionDefaultAskAffirmation,
     ActionDefaultFallback,
     ActionOutOfScope,
+    ActionUnclearAnswer,
 )
-from tests.actions.conftest import DOMAIN, make_tracker, run
-from tests.actions.expected import render, said
+from tests.actions.conftest import DOMAIN, answer, make_tracker, run, user_event
+from tests.actions.expected import YES_NO, asked, render, said
 
 RANKING = [
     {"name": "nlu_fallback", "confidence": 0.3},
@@ -68,6 +69,45 @@ def test_an_upset_unclear_message_gets_a_person_not_a_guess() -> None:
     assert run(ActionDefaultAskAffirmation(), tracker) == (
         [],
         [said("utter_sorry_offer_person")],
+    )
+
+
+CANCEL = {
+    "kind": "cancel_order",
+    "question": {"response": "utter_confirm_cancel_order", "order_number": "A1000123"},
+    "order_number": "A1000123",
+}
+ANGRY = {"label": "negative", "score": 0.9, "confidence": 0.9}
+
+
+def test_unreadable_words_right_after_a_question_get_the_question_again() -> None:
+    """Seen in a walkthrough: an answer the bot could not read, right after "Send
+    order A1000177 to ...?", got "Did you mean: leaving feedback?"."""
+    unclear = answer(7, "nlu_fallback", CANCEL, text="hmm wel idk", ranking=RANKING)
+    assert run(ActionUnclearAnswer(), unclear) == (
+        asked(CANCEL),
+        [
+            said("utter_answer_question_first"),
+            said("utter_confirm_cancel_order", order_number="A1000123", buttons=YES_NO),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "situation",
+    [
+        {"meanwhile": [user_event("delivery options?", "faq")]},
+        {"sentiment": ANGRY},
+    ],
+    ids=["question asked earlier", "upset"],
+)
+def test_unreadable_words_start_the_fallback_later_or_when_upset(
+    situation: dict,
+) -> None:
+    unclear = answer(7, "nlu_fallback", CANCEL, text="😡😡😡", **situation)
+    assert run(ActionUnclearAnswer(), unclear) == (
+        [FollowupAction("action_two_stage_fallback")],
+        [],
     )
 
 

@@ -6,12 +6,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.account import ActionHandleInform
 from actions.confirm import ActionConfirm
+from actions.fallback import ActionUnclearAnswer
 from actions.orders import (
     ActionAskAddressFormOrderNumber,
     ActionCancelOrder,
@@ -466,6 +468,14 @@ def test_address_form_asks_which_order(crm: Session) -> None:
             "inform",
             ([SlotSet("new_address", None)], [said("utter_invalid_address")]),
         ),
+        *(
+            (
+                text,
+                "inform",
+                ([SlotSet("new_address", None)], [said("utter_invalid_address")]),
+            )
+            for text in ("A1000177", "nancy@example.org", "+44 20 7946 0958")
+        ),
         (
             "no forget it",
             "deny",
@@ -479,7 +489,7 @@ def test_address_form_asks_which_order(crm: Session) -> None:
             ),
         ),
     ],
-    ids=["too short", "stopped"],
+    ids=["too short", "order number", "email", "phone", "stopped"],
 )
 def test_address_form_checks_the_address(
     crm: Session, text: str, intent: str, expected: tuple
@@ -531,6 +541,43 @@ def test_address_change_confirmed(crm: Session) -> None:
     ]
     assert SlotSet("last_request", "change_shipping_address") in events
     assert crm.get(Order, order.id).shipping_address == new
+
+
+@pytest.mark.parametrize(
+    ("action", "intent"),
+    [(ActionUnclearAnswer(), "nlu_fallback"), (ActionHandleInform(), "inform")],
+    ids=["unreadable", "a detail"],
+)
+def test_an_address_typed_to_the_question_revises_it(
+    crm: Session, action: Action, intent: str
+) -> None:
+    """Seen in a walkthrough: the address typed to correct the one asked about got
+    "Did you mean: leaving feedback?"."""
+    me = factories.customer(crm)
+    order = factories.order(crm, me)
+    old, new = "A1000177 wrong", "12 Baker Street, London NW1 6XE"
+    question = {
+        "response": "utter_confirm_new_address",
+        "order_number": order.number,
+        "address": old,
+    }
+    pending = {
+        "kind": "change_address",
+        "question": question,
+        "order_number": order.number,
+        "address": old,
+    }
+    revised = pending | {"address": new, "question": question | {"address": new}}
+    events, messages = run(action, answer(me.id, intent, pending, text=new))
+    assert events == asked(revised)
+    assert messages == [
+        said(
+            "utter_confirm_new_address",
+            order_number=order.number,
+            address=new,
+            buttons=YES_NO,
+        )
+    ]
 
 
 def test_address_change_stopped(crm: Session) -> None:
