@@ -127,11 +127,22 @@ class ListAction(common.CustomerAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, customer: int
     ) -> list[EventType]:
         lines = self.lines(customer, common.language(tracker))
+        return self.say(dispatcher, lines, self.response, self.empty_response)
+
+    def say(
+        self,
+        dispatcher: CollectingDispatcher,
+        lines: list[str],
+        response: str,
+        empty_response: str,
+        **values: Any,
+    ) -> list[EventType]:
+        """`lines` in `response` (with `values`), or `empty_response` if none."""
         if not lines:
-            dispatcher.utter_message(response=self.empty_response)
+            dispatcher.utter_message(response=empty_response, **values)
             return []
         listed = {self.placeholder: "\n".join(lines)}
-        dispatcher.utter_message(response=self.response, **listed)
+        dispatcher.utter_message(response=response, **values, **listed)
         return common.resolved(self.intent)
 
 
@@ -179,18 +190,13 @@ class ActionListInvoices(ListAction):
         if number is None:
             return super().act_for(dispatcher, tracker, customer)
         number = queries.normalise_order_number(number)
-        lines = self.lines(customer, common.language(tracker), number)
-        if not lines:
-            dispatcher.utter_message(
-                response="utter_no_invoices_for_order", order_number=number
-            )
-            return []
-        dispatcher.utter_message(
-            response="utter_order_invoices",
+        return self.say(
+            dispatcher,
+            self.lines(customer, common.language(tracker), number),
+            "utter_order_invoices",
+            "utter_no_invoices_for_order",
             order_number=number,
-            invoices="\n".join(lines),
         )
-        return common.resolved(self.intent)
 
     def lines(
         self, customer: int, lang: str, order_number: str | None = None

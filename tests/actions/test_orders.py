@@ -507,6 +507,18 @@ def test_address_form_checks_the_address(
     assert run(ValidateAddressForm(), tracker) == expected
 
 
+def address_question(number: str, address: str) -> tuple[dict, dict]:
+    """ "Send order `number` to: `address`?": what the bot remembers, what it says."""
+    question = {
+        "response": "utter_confirm_new_address",
+        "order_number": number,
+        "address": address,
+    }
+    pending = {"kind": "change_address", "question": question} | question
+    del pending["response"]
+    return pending, said(**question, buttons=YES_NO)
+
+
 def test_address_change_confirmed(crm: Session) -> None:
     me = factories.customer(crm)
     order = factories.order(crm, me)
@@ -515,26 +527,9 @@ def test_address_change_confirmed(crm: Session) -> None:
         me.id, text=new, intent="inform", order_number=order.number, new_address=new
     )
     events, messages = run(ActionChangeShippingAddress(), done)
-    question = {
-        "response": "utter_confirm_new_address",
-        "order_number": order.number,
-        "address": new,
-    }
-    pending = {
-        "kind": "change_address",
-        "question": question,
-        "order_number": order.number,
-        "address": new,
-    }
+    pending, question = address_question(order.number, new)
     assert events == [SlotSet("address_stopped", False), *asked(pending)]
-    assert messages == [
-        said(
-            "utter_confirm_new_address",
-            order_number=order.number,
-            address=new,
-            buttons=YES_NO,
-        )
-    ]
+    assert messages == [question]
     events, messages = run(ActionConfirm(), answer(me.id, "affirm", pending))
     assert messages == [
         said("utter_address_changed", order_number=order.number, address=new)
@@ -555,29 +550,12 @@ def test_an_address_typed_to_the_question_revises_it(
     "Did you mean: leaving feedback?"."""
     me = factories.customer(crm)
     order = factories.order(crm, me)
-    old, new = "A1000177 wrong", "12 Baker Street, London NW1 6XE"
-    question = {
-        "response": "utter_confirm_new_address",
-        "order_number": order.number,
-        "address": old,
-    }
-    pending = {
-        "kind": "change_address",
-        "question": question,
-        "order_number": order.number,
-        "address": old,
-    }
-    revised = pending | {"address": new, "question": question | {"address": new}}
+    pending, _ = address_question(order.number, "1 Old Road, Leeds LS1 1AA")
+    new = "12 Baker Street, London NW1 6XE"
+    revised, question = address_question(order.number, new)
     events, messages = run(action, answer(me.id, intent, pending, text=new))
     assert events == asked(revised)
-    assert messages == [
-        said(
-            "utter_confirm_new_address",
-            order_number=order.number,
-            address=new,
-            buttons=YES_NO,
-        )
-    ]
+    assert messages == [question]
 
 
 def test_address_change_stopped(crm: Session) -> None:
