@@ -354,11 +354,11 @@ def request_text(tracker: Tracker) -> str | None:
 
 def readable_address(text: str) -> str | None:
     """`text` as a delivery address, or None when it cannot be one: too short or too
-    long, without a letter (a phone number), or just an order number or email."""
+    long, without a letter (a phone number), with an order number or an email."""
     address = " ".join(text.split())
     if not 8 <= len(address) <= 300 or not any(c.isalpha() for c in address):
         return None
-    if ORDER_NUMBER.fullmatch(address) or EMAIL.fullmatch(address):
+    if ORDER_NUMBER.search(address) or EMAIL.search(address):
         return None
     return address
 

@@ -474,7 +474,11 @@ def test_address_form_asks_which_order(crm: Session) -> None:
                 "inform",
                 ([SlotSet("new_address", None)], [said("utter_invalid_address")]),
             )
-            for text in ("A1000177", "nancy@example.org", "+44 20 7946 0958")
+            for text in (
+                "A1000177",
+                "my email is nancy@example.org",
+                "+44 20 7946 0958",
+            )
         ),
         (
             "no forget it",
