@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any
@@ -352,6 +353,15 @@ def request_text(tracker: Tracker) -> str | None:
 # --- the shipping address -------------------------------------------------------------
 
 
+CORRECTION_WORDS = re.compile(
+    r"^(?:(?:(?:no|nope|sorry|actually|oops|wait|i mean|make that|it's|it is|"
+    r"(?:it )?should be|send it to)\b|不对|不是|错了|抱歉|应该是|改成|改为|是)"
+    r"[\s,.:;!，。：；！-]*)+",
+    re.IGNORECASE,
+)
+"""What a customer puts before a corrected address: "sorry, actually 14 Baker St"."""
+
+
 def readable_address(text: str) -> str | None:
     """`text` as a delivery address, or None when it cannot be one: too short or too
     long, without a letter (a phone number), with an order number or an email."""
@@ -550,6 +560,7 @@ def address_corrected(
     tracker: Tracker, params: dict[str, Any]
 ) -> dict[str, Any] | None:
     """An address typed in answer to "Send order A1000123 to: ...?" replaces the one
-    asked about."""
-    address = readable_address(common.latest_text(tracker))
+    asked about, less the words that said so ("actually", "不对，是")."""
+    text = CORRECTION_WORDS.sub("", common.latest_text(tracker).strip())
+    address = readable_address(text)
     return None if address is None else params | {"address": address}

@@ -547,17 +547,25 @@ def test_address_change_confirmed(crm: Session) -> None:
     [(ActionUnclearAnswer(), "nlu_fallback"), (ActionHandleInform(), "inform")],
     ids=["unreadable", "a detail"],
 )
+@pytest.mark.parametrize(
+    ("typed", "new"),
+    [
+        ("12 Baker Street, London NW1 6XE", "12 Baker Street, London NW1 6XE"),
+        ("sorry, actually 12  Baker Street, London", "12 Baker Street, London"),
+        ("不对，是北京市朝阳区建国路99号", "北京市朝阳区建国路99号"),
+    ],
+    ids=["address", "with correction words", "Chinese"],
+)
 def test_an_address_typed_to_the_question_revises_it(
-    crm: Session, action: Action, intent: str
+    crm: Session, action: Action, intent: str, typed: str, new: str
 ) -> None:
     """Seen in a walkthrough: the address typed to correct the one asked about got
     "Did you mean: leaving feedback?"."""
     me = factories.customer(crm)
     order = factories.order(crm, me)
     pending, _ = address_question(order.number, "1 Old Road, Leeds LS1 1AA")
-    new = "12 Baker Street, London NW1 6XE"
     revised, question = address_question(order.number, new)
-    events, messages = run(action, answer(me.id, intent, pending, text=new))
+    events, messages = run(action, answer(me.id, intent, pending, text=typed))
     assert events == asked(revised)
     assert messages == [question]
 
