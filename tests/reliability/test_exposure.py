@@ -8,16 +8,23 @@ from __future__ import annotations
 import ipaddress
 import os
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
 from crm.settings import ROOT, get_settings
 from tests.reliability.conftest import Personal, fresh_accounts, record
-from tests.stack.conftest import ACTION_PORT, RASA_PORT, WEB_PORT, Stack
+from tests.stack.conftest import (
+    ACTION_PORT,
+    LOGS,
+    RASA_PORT,
+    WEB_PORT,
+    Stack,
+    wait_until_up,
+)
 
 pytestmark = pytest.mark.stack
 
@@ -118,37 +125,22 @@ def test_no_token_no_action_server() -> None:
 def test_a_token_may_start_with_a_dash(stack: Stack) -> None:
     """`crm secrets` writes URL-safe tokens, and one in 64 starts with '-': Rasa must
     still start, and take it as the token rather than as an option."""
-    port, token = 15097, f"-{get_settings().rasa_token}"
-    server = subprocess.Popen(
-        [
-            str(ROOT / "bot" / "serve.sh"),
-            str(port),
-            str(ROOT / "var/test/endpoints.yml"),
-        ],
-        env=os.environ | {"RASA_TOKEN": token},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    name, port, token = "rasa-dash-token", 15097, f"-{get_settings().rasa_token}"
+    with (LOGS / f"{name}.log").open("wb") as log:
+        server = subprocess.Popen(
+            [
+                str(ROOT / "bot/serve.sh"),
+                str(port),
+                str(ROOT / "var/test/endpoints.yml"),
+            ],
+            env=os.environ | {"RASA_TOKEN": token},
+            stdout=log,
+            stderr=log,
+        )
     status = f"http://127.0.0.1:{port}/status"
     try:
-        assert _answers(status, server, {"token": token}) == 200
+        wait_until_up(name, server, f"{status}?{urlencode({'token': token})}")
         assert httpx.get(status, timeout=5).status_code == 401
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def _answers(url: str, server: subprocess.Popen[bytes], params: dict[str, str]) -> int:
-    """The status code of the first answer from `url` while `server` runs."""
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            error = (
-                server.stderr.read().decode(errors="replace") if server.stderr else ""
-            )
-            pytest.fail(f"Rasa exited with {server.returncode}: {error[-2000:]}")
-        try:
-            return httpx.get(url, params=params, timeout=2).status_code
-        except httpx.HTTPError:
-            time.sleep(1)
-    pytest.fail(f"Rasa did not answer on {url}")

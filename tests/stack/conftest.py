@@ -58,7 +58,7 @@ class Stack:
         """Start `name` again; `env` overrides environment variables (for example a
         DATABASE_URL that does not answer), `endpoints` Rasa's endpoints file."""
         self.processes[name] = _spawn(name, env=env, endpoints=endpoints)
-        _wait_until_up(name, self.processes[name])
+        wait_until_up(name, self.processes[name])
 
 
 def _commands(endpoints: Path | None = None) -> dict[str, list[str]]:
@@ -99,21 +99,27 @@ def _spawn(
     )
 
 
-def _wait_until_up(
-    name: str, process: subprocess.Popen[bytes], timeout: float = 180
+def wait_until_up(
+    name: str,
+    process: subprocess.Popen[bytes],
+    url: str | None = None,
+    timeout: float = 180,
 ) -> None:
+    """Wait until `url` (default: `name`'s health URL) answers 200; fail the test,
+    with the end of LOGS/`name`.log, if `process` exits or time runs out."""
+    url = url or HEALTH[name]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log = (LOGS / f"{name}.log").read_text(errors="replace")[-3000:]
             pytest.fail(f"{name} exited with {process.returncode}:\n{log}")
         try:
-            if httpx.get(HEALTH[name], timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(1)
-    pytest.fail(f"{name} did not answer on {HEALTH[name]} within {timeout} s")
+    pytest.fail(f"{name} did not answer on {url} within {timeout} s")
 
 
 _running: list[Stack] = []
