@@ -264,6 +264,11 @@ def label(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
     return pair[1] if lang == "zh" else pair[0]
 
 
+def today() -> date:
+    """The actions' today (UTC); action tests set it to their fixed date."""
+    return queries.utcnow().date()
+
+
 def day(value: date | datetime | None, lang: str) -> str:
     """A date the way each language writes it: 'Nov 3, 2026' / '2026年11月3日'."""
     if value is None:

@@ -17,7 +17,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
-from actions.confirm import answer_by_cancel_request, ask, confirms, revises
+from actions.confirm import (
+    answer_by_cancel_request,
+    ask,
+    confirms,
+    declines,
+    revises,
+)
 from actions.handoff import upset
 from actions.verification import EMAIL, ORDER_NUMBER, identify
 from crm import queries
@@ -67,6 +73,81 @@ def choice_buttons(
     ]
 
 
+def late(order: OrderInfo) -> bool:
+    """On its way and past the day it was expected."""
+    shipment = order.shipment
+    return (
+        order.status in ON_THE_WAY
+        and shipment is not None
+        and shipment.estimated_delivery is not None
+        and shipment.estimated_delivery < common.today()
+    )
+
+
+def chase_subject(number: str) -> str:
+    """The ticket subject for chasing a late order's carrier (one ticket per order)."""
+    return f"Late delivery: chase the carrier for order {number}"
+
+
+def offer_to_chase(
+    dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderInfo
+) -> list[EventType]:
+    """Ask to open a ticket that chases the carrier, unless one is already open."""
+    assert order.shipment is not None
+    ticket = common.crm_call(
+        queries.open_ticket_about,
+        order.customer_id,
+        category="delivery",
+        subject=chase_subject(order.number),
+    )
+    if ticket is not None:
+        dispatcher.utter_message(
+            response="utter_delivery_already_chased", ticket=ticket
+        )
+        return common.resolved("order_status")
+    question = {
+        "response": "utter_ask_chase_delivery",
+        "carrier": order.shipment.carrier,
+    }
+    return ask(
+        dispatcher,
+        tracker,
+        "chase_delivery",
+        question,
+        order_number=order.number,
+        carrier=order.shipment.carrier,
+    )
+
+
+@confirms("chase_delivery")
+def chase_confirmed(
+    dispatcher: CollectingDispatcher, tracker: Tracker, params: dict[str, Any]
+) -> list[EventType]:
+    customer = common.require_customer(tracker)
+    with common.crm_session() as session:
+        ticket = common.open_ticket(
+            session,
+            tracker,
+            customer,
+            category="delivery",
+            subject=chase_subject(params["order_number"]),
+        )
+    dispatcher.utter_message(
+        response="utter_delivery_chase_opened",
+        ticket=ticket,
+        carrier=params["carrier"],
+    )
+    return common.resolved("order_status")
+
+
+@declines("chase_delivery")
+def chase_declined(
+    dispatcher: CollectingDispatcher, tracker: Tracker, params: dict[str, Any]
+) -> list[EventType]:
+    dispatcher.utter_message(response="utter_delivery_not_chased")
+    return common.resolved("order_status")
+
+
 def say_status(
     dispatcher: CollectingDispatcher, order: OrderInfo, lang: str, *, full: bool
 ) -> None:
@@ -79,6 +160,15 @@ def say_status(
             order_number=order.number,
             carrier=shipment.carrier,
             delivered_on=common.day(shipment.delivered_at or shipment.shipped_at, lang),
+        )
+    elif late(order):
+        assert shipment is not None
+        dispatcher.utter_message(
+            response="utter_order_status_late",
+            order_number=order.number,
+            status=status,
+            carrier=shipment.carrier,
+            eta=common.day(shipment.estimated_delivery, lang),
         )
     elif order.status in ON_THE_WAY and shipment is not None:
         dispatcher.utter_message(
@@ -179,13 +269,12 @@ class ActionCheckOrderStatus(common.CrmAction):
             return [*events, SlotSet("order_number", None)]
         own = customer is not None and order.customer_id == customer
         say_status(dispatcher, order, lang, full=own)
+        events.append(SlotSet("order_number", order.number))
+        if own and late(order):
+            return events + offer_to_chase(dispatcher, tracker, order)
         if upset(tracker):  # "it's been 2 weeks, this is unacceptable"
             dispatcher.utter_message(response="utter_sorry_offer_person")
-        return [
-            *events,
-            SlotSet("order_number", order.number),
-            *common.resolved("order_status"),
-        ]
+        return events + common.resolved("order_status")
 
 
 class OwnOrderAction(common.CustomerAction):

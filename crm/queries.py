@@ -793,6 +793,23 @@ def create_ticket(
     return row.id
 
 
+def open_ticket_about(
+    *, session: Session, customer_id: int, category: str, subject: str
+) -> int | None:
+    """The id of this customer's open or pending ticket on `subject`, if any."""
+    return session.scalar(
+        select(Ticket.id)
+        .where(
+            Ticket.customer_id == customer_id,
+            Ticket.category == category,
+            Ticket.subject == subject[:200],
+            Ticket.status.in_(("open", "pending")),
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+
+
 def get_or_create_conversation(
     *,
     session: Session,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from actions import common
 from crm.settings import ROOT
+from tests.factories import NOW
 
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text())
 
@@ -32,6 +33,13 @@ def crm(session: Session) -> Iterator[Session]:
 
     with common.sessions_from(scope):
         yield session
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The actions' today is the factories' NOW, so their dates mean the same
+    whenever the tests run (an order due Nov 4 is on time, not late)."""
+    monkeypatch.setattr(common, "today", lambda: NOW.date())
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from tests.actions.expected import SETTLED, YES_NO, asked, render, resolved, sai
 from tests.factories import NOW
 
 
-def shipped_order(session: Session, **fields):
+def shipped_order(session: Session, eta: date = date(2026, 11, 4), **fields):
     owner = factories.customer(session)
     order = factories.order(session, owner, status="in_transit", **fields)
     more.order_item(
@@ -46,9 +46,7 @@ def shipped_order(session: Session, **fields):
         factories.product(session, name_en="Auralis Buds", name_zh="奥拉耳机"),
         quantity=2,
     )
-    factories.shipment(
-        session, order, carrier="UPS", estimated_delivery=date(2026, 11, 4)
-    )
+    factories.shipment(session, order, carrier="UPS", estimated_delivery=eta)
     return owner, order
 
 
@@ -162,6 +160,98 @@ def test_someone_elses_order_shows_only_the_public_status(crm: Session) -> None:
     tracker = status_question(order.number, verified=True, customer_id=other.id)
     _, messages = run(ActionCheckOrderStatus(), tracker)
     assert [m["response"] for m in messages] == ["utter_order_status_on_the_way"]
+
+
+def late_order(session: Session, eta: date = date(2026, 10, 30)):
+    """An order in transit, placed nine days ago and expected on `eta`."""
+    return shipped_order(session, eta, placed_at=NOW - timedelta(days=9))
+
+
+def chase(number: str) -> dict:
+    question = {"response": "utter_ask_chase_delivery", "carrier": "UPS"}
+    return {
+        "kind": "chase_delivery",
+        "question": question,
+        "order_number": number,
+        "carrier": "UPS",
+    }
+
+
+def test_a_late_order_gets_an_apology_and_an_offer_to_chase_the_carrier(
+    crm: Session,
+) -> None:
+    """Seen in a walkthrough: an order a week overdue was reported like any other
+    ("Expected delivery: Nov 30"), with no apology and nothing offered."""
+    owner, order = late_order(crm)
+    tracker = status_question(order.number, verified=True, customer_id=owner.id)
+    events, messages = run(ActionCheckOrderStatus(), tracker)
+    assert [m["response"] for m in messages] == [
+        "utter_order_status_late",
+        "utter_order_details",
+        "utter_order_tracking",
+        "utter_ask_chase_delivery",
+    ]
+    assert render(messages[0]) == (
+        f"I'm sorry, order {order.number} is late: it was expected on Oct 30, 2026. "
+        "It's in transit with UPS."
+    )
+    assert render(messages[0], "zh").startswith(f"非常抱歉，订单 {order.number} 晚了")
+    assert messages[-1]["buttons"] == YES_NO
+    assert events == [
+        SlotSet("awaiting", None),
+        SlotSet("order_number", order.number),
+        *asked(chase(order.number)),
+    ]
+
+
+def test_yes_opens_one_chase_ticket_and_asking_again_finds_it(crm: Session) -> None:
+    owner, order = late_order(crm)
+    events, messages = run(
+        ActionConfirm(), answer(owner.id, "affirm", chase(order.number))
+    )
+    ticket = crm.scalars(select(Ticket).where(Ticket.customer_id == owner.id)).one()
+    assert (ticket.category, ticket.status) == ("delivery", "open")
+    assert order.number in ticket.subject
+    assert events == [*SETTLED, *resolved("order_status")]
+    assert render(messages[0]) == (
+        f"Done: ticket #{ticket.id} is open. Our team will chase UPS and email you "
+        "within one working day."
+    )
+    again = status_question(order.number, verified=True, customer_id=owner.id)
+    events, messages = run(ActionCheckOrderStatus(), again)
+    assert messages[-1] == said("utter_delivery_already_chased", ticket=ticket.id)
+    assert events[-2:] == resolved("order_status")
+    assert crm.scalars(select(Ticket).where(Ticket.customer_id == owner.id)).all() == [
+        ticket
+    ]
+
+
+def test_no_to_chasing_opens_nothing(crm: Session) -> None:
+    owner, order = late_order(crm)
+    events, messages = run(
+        ActionConfirm(), answer(owner.id, "deny", chase(order.number))
+    )
+    assert messages == [said("utter_delivery_not_chased")]
+    assert events == [*SETTLED, *resolved("order_status")]
+    assert crm.scalars(select(Ticket).where(Ticket.customer_id == owner.id)).all() == []
+
+
+def test_a_late_order_asked_about_by_number_only_gets_the_apology(
+    crm: Session,
+) -> None:
+    """Anyone with the number learns it is late; only its owner can have it chased."""
+    _, order = late_order(crm)
+    events, messages = run(ActionCheckOrderStatus(), status_question(order.number))
+    assert [m["response"] for m in messages] == ["utter_order_status_late"]
+    assert events[-2:] == resolved("order_status")
+
+
+def test_an_order_due_today_is_not_late(crm: Session) -> None:
+    owner, order = late_order(crm, eta=NOW.date())
+    tracker = status_question(order.number, verified=True, customer_id=owner.id)
+    _, messages = run(ActionCheckOrderStatus(), tracker)
+    assert messages[0]["response"] == "utter_order_status_on_the_way"
+    assert "utter_ask_chase_delivery" not in [m["response"] for m in messages]
 
 
 def test_delivered_preparing_and_cancelled(crm: Session) -> None:
