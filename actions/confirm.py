@@ -2,7 +2,8 @@
 remembers what it asked; `action_confirm` carries it out on "yes" or drops it on
 "no". An answer that is not a plain yes or no right after the question (a late yes,
 "just cancel it", words the bot cannot read) gets the question again, never a
-guess; a detail that revises it (another address) gets the revised question."""
+guess; a detail that revises it (another address, also after "no,") gets the
+revised question."""
 
 from __future__ import annotations
 
@@ -170,12 +171,21 @@ def answer_by_new_details(
     pending = question_just_asked(tracker)
     if pending is None or "question" not in pending:
         return None
+    revised = ask_revised(dispatcher, tracker, pending)
+    return ask_again(dispatcher, tracker) if revised is None else revised
+
+
+def ask_revised(
+    dispatcher: CollectingDispatcher, tracker: Tracker, pending: dict[str, Any]
+) -> list[EventType] | None:
+    """The question of `pending` revised by details in this message ("no, 14 Baker
+    Street"); None when the message has none its kind's reviser can read."""
     params = dict(pending)
     kind, question = params.pop("kind"), params.pop("question")
     revise = REVISED.get(kind)
     revised = revise(tracker, params) if revise else None
     if revised is None:
-        return ask_again(dispatcher, tracker)
+        return None
     question = question | {key: revised[key] for key in question if key in revised}
     return ask(dispatcher, tracker, kind, question, **revised)
 
@@ -209,6 +219,10 @@ class ActionConfirm(common.CrmAction):
                 return ask_again(dispatcher, tracker)
             dispatcher.utter_message(response="utter_anything_else")
             return settled()
+        if not yes and "question" in pending:
+            revised = ask_revised(dispatcher, tracker, pending)
+            if revised is not None:
+                return revised
         return carry_out(dispatcher, tracker, yes)
 
     def when_unavailable(

@@ -652,4 +652,8 @@ def address_corrected(
     asked about, less the words that said so ("actually", "不对，是")."""
     text = CORRECTION_WORDS.sub("", common.latest_text(tracker).strip())
     address = readable_address(text)
-    return None if address is None else params | {"address": address}
+    if address is None:
+        return None
+    if common.latest_intent(tracker) == "deny" and not any(map(str.isdigit, address)):
+        return None  # "no, keep the old one" is a no; "no, 14 Baker St" an address
+    return params | {"address": address}

@@ -634,8 +634,12 @@ def test_address_change_confirmed(crm: Session) -> None:
 
 @pytest.mark.parametrize(
     ("action", "intent"),
-    [(ActionUnclearAnswer(), "nlu_fallback"), (ActionHandleInform(), "inform")],
-    ids=["unreadable", "a detail"],
+    [
+        (ActionUnclearAnswer(), "nlu_fallback"),
+        (ActionHandleInform(), "inform"),
+        (ActionConfirm(), "deny"),
+    ],
+    ids=["unreadable", "a detail", "a no"],
 )
 @pytest.mark.parametrize(
     ("typed", "new"),
@@ -658,6 +662,21 @@ def test_an_address_typed_to_the_question_revises_it(
     events, messages = run(action, answer(me.id, intent, pending, text=typed))
     assert events == asked(revised)
     assert messages == [question]
+
+
+@pytest.mark.parametrize(
+    "typed", ["no", "no, keep the old one please", "不用了，还是原来的地址"]
+)
+def test_a_no_without_a_new_address_leaves_it(crm: Session, typed: str) -> None:
+    """A no is a correction only when what follows it reads as an address with a
+    number in it; anything else is a plain no."""
+    me = factories.customer(crm)
+    order = factories.order(crm, me)
+    pending, _ = address_question(order.number, "1 Old Road, Leeds LS1 1AA")
+    events, messages = run(ActionConfirm(), answer(me.id, "deny", pending, text=typed))
+    assert events[:2] == SETTLED
+    assert messages == [said("utter_left_unchanged")]
+    assert crm.get(Order, order.id).shipping_address == "1 Market St, San Francisco"
 
 
 def test_address_change_stopped(crm: Session) -> None:
