@@ -21,14 +21,13 @@ from crm.db import get_engine, transaction
 from crm.ingest import ingest
 from crm.models import Conversation, Customer, Order
 from tests.browser.conftest import PASSWORD, screenshot
-from tests.stack.conftest import Stack
+from tests.stack.conftest import ASKS_FOR_EMAIL, Stack
 from web.security import create_staff
 from web.util import utcnow
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
 STATUS_WORDS = {"en": "in transit", "zh": "运输"}
-ASKS_EMAIL = re.compile(r"e-?mail|邮箱|电子邮件", re.IGNORECASE)
 ASKS_ORDER = re.compile(r"order number|订单号", re.IGNORECASE)
 
 
@@ -111,7 +110,7 @@ def ask_order_status(page: Any, language: str) -> str:
     for _ in range(4):
         if STATUS_WORDS[language] in answer.lower():
             break
-        if ASKS_EMAIL.search(answer):
+        if ASKS_FOR_EMAIL.search(answer):
             answer = say(page, email)
         elif ASKS_ORDER.search(answer):
             answer = say(page, number)

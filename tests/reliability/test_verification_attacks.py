@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 import time
 
@@ -28,11 +27,9 @@ from tests.reliability.conftest import (
     texts,
     tracker,
 )
-from tests.stack.conftest import Stack
+from tests.stack.conftest import ASKS_FOR_EMAIL, Stack
 
 pytestmark = pytest.mark.stack
-
-ASKS_EMAIL = re.compile(r"e-?mail", re.IGNORECASE)
 
 
 def signed(customer_id: object, timestamp: int, *, secret: str | None = None) -> str:
@@ -99,7 +96,7 @@ def test_bad_signatures_verify_no_one(stack: Stack, personal: Personal) -> None:
         who = senders[case] = sender("sig")
         replies = texts(stack.say(who, "show me my invoices", metadata=metadata))
         said.append(replies)
-        assert ASKS_EMAIL.search(replies), (case, replies)
+        assert ASKS_FOR_EMAIL.search(replies), (case, replies)
         assert "verified" not in replies, case
     leaks = personal.leaks(" ".join(said))
     assert not leaks, leaks
@@ -244,7 +241,7 @@ def test_rasa_api_needs_its_token(stack: Stack, personal: Personal) -> None:
             assert reply.status_code == 401, (case, token, reply.text[:300])
 
     said.append(texts(stack.say(who, "show me my invoices")))
-    assert ASKS_EMAIL.search(said[-1]), said[-1]
+    assert ASKS_FOR_EMAIL.search(said[-1]), said[-1]
     assert not personal.leaks(" ".join(said))
     # The control: with the token the same API answers (the gate is the token).
     state = slots(tracker(stack.rasa, who))

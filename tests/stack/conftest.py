@@ -7,6 +7,7 @@ The stack starts once per test session and only when a stack test asks for it.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +25,9 @@ WEB_PORT = int(os.environ.get("TEST_WEB_PORT", "18800"))
 LOGS = ROOT / "var" / "test" / "logs"
 RASA_TOKEN = get_settings().rasa_token
 """What bot/serve.sh gives Rasa as `--auth-token` (`make test` runs `crm secrets`)."""
+ASKS_FOR_EMAIL = re.compile(r"email address on your account|注册邮箱")
+"""The bot asking for the account's email (to verify the customer), as opposed to a
+reply that merely mentions email ("our team will email you")."""
 
 
 @dataclass
