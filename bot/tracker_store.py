@@ -2,7 +2,7 @@
 
 Rasa reads a conversation's events before each message and writes the new ones
 after it, with the event loop waiting on both. On a loaded Rasa server
-(docs/benchmarks.md#latency) four costs of Rasa's SQLTrackerStore stood out, and
+(docs/benchmarks.md#latency) these costs of Rasa's SQLTrackerStore stood out, and
 this subclass removes them:
 
 * **fsync per commit on SQLite.** Rasa's connections use `synchronous=FULL`; the
@@ -10,6 +10,9 @@ this subclass removes them:
   a commit is atomic and survives a crash of the process (only a power cut can
   lose the last commits). Rasa's connections get the same journal and sync
   settings (not the CRM's longer lock wait). Other databases are untouched.
+* **A new SQLite connection per read and per save.** SQLAlchemy 1.4 gives SQLite
+  files a NullPool, so every session connected and ran the pragmas (8% of a loaded
+  server's time); this store keeps its connections in a pool.
 * **Counting stored events before every save.** Rasa counts the events of the
   latest session in the database to know which of the tracker's events are new.
   A tracker this store read or saved already says how many of its events are
@@ -17,7 +20,8 @@ this subclass removes them:
 * **One INSERT per event.** Rasa adds each new event as an ORM object, which on
   PostgreSQL is one round trip each (`INSERT ... RETURNING id`); this store inserts
   a message's events with one multi-row statement.
-* **Whole ORM rows on read.** Only the `data` column is read.
+* **Whole ORM rows on read, a query built per read.** Only the `data` column is
+  read, with a statement built once (the sender is a bound parameter).
 * **A search for each event's class.** Rasa looks through every subclass of
   `Event` for each event it reads back; this store looks the class up by name.
 
@@ -40,7 +44,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core import tracker_store
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
@@ -92,23 +96,56 @@ class SQLTrackerStore(tracker_store.SQLTrackerStore):
         """Creates Rasa's store; SQLite connections get the CRM's settings."""
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
+            self.engine.dispose()
+            self.engine = sa.create_engine(
+                self.engine.url,
+                poolclass=sa.pool.QueuePool,
+                connect_args={"check_same_thread": False},
+            )
             sa.event.listen(self.engine, "connect", sqlite_pragmas)
-            self.engine.dispose()  # connections opened so far lack the pragmas
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
+        self._latest_session, self._all_sessions = self._event_statements()
         # id(tracker) -> (weak reference, events stored); trackers are unhashable
         self._stored: dict[int, tuple[weakref.ref, int]] = {}
+
+    def _event_statements(self) -> tuple[sa.sql.Select, sa.sql.Select]:
+        """The `data` of a sender's events in order: of the latest session (the
+        events from its last `session_started` on, or all when there is none, as
+        Rasa's `_event_query`) and of all sessions; built once, sender bound later."""
+        events = self.SQLEvent.__table__
+        sender = sa.bindparam("sender_id")
+        session_start = (
+            sa.select(sa.func.max(events.c.timestamp))
+            .where(
+                events.c.sender_id == sender,
+                events.c.type_name == SessionStarted.type_name,
+            )
+            .scalar_subquery()
+        )
+        all_sessions = (
+            sa.select(events.c.data)
+            .where(events.c.sender_id == sender)
+            .order_by(events.c.id)
+        )
+        latest = all_sessions.where(
+            sa.or_(events.c.timestamp >= session_start, session_start.is_(None))
+        )
+        return latest, all_sessions
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
         """The conversation's tracker (latest session or all), or None."""
+        statement = (
+            self._all_sessions
+            if fetch_events_from_all_sessions
+            else self._latest_session
+        )
         with self.session_scope() as session:
-            query = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions
-            )
-            rows = query.with_entities(self.SQLEvent.data).all()
-        if not self.domain or not rows:
+            rows = session.execute(statement, {"sender_id": sender_id}).scalars()
+            events = [_event(json.loads(data)) for data in rows]
+        if not self.domain or not events:
             return None
-        events = [_event(json.loads(data)) for (data,) in rows]
         tracker = DialogueStateTracker.from_events(
             sender_id, [event for event in events if event], self.domain.slots
         )
