@@ -2,9 +2,10 @@
 
 import warnings
 
-from bot import action_validation
+from bot import action_validation, rule_matching
 
 action_validation.install()
+rule_matching.install()
 
 # LinearIntentClassifier answers faq/* itself, so Rasa's check for a
 # ResponseSelector in the pipeline warns about data that is in fact used.
