@@ -12,7 +12,8 @@ this subclass removes them:
   settings (not the CRM's longer lock wait). Other databases are untouched.
 * **A new SQLite connection per read and per save.** SQLAlchemy 1.4 gives SQLite
   files a NullPool, so every session connected and ran the pragmas (8% of a loaded
-  server's time); this store keeps its connections in a pool.
+  server's time); this store keeps its connections in a pool, each used only
+  while the database path still names the file it opened.
 * **Counting stored events before every save.** Rasa counts the events of the
   latest session in the database to know which of the tracker's events are new.
   A tracker this store read or saved already says how many of its events are
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import weakref
 from collections.abc import Iterator
 from functools import lru_cache
@@ -89,20 +91,53 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def file_identity(path: str) -> tuple[int, int] | None:
+    """The device and inode of the file at `path`, or None when there is none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def sqlite_file_engine(url: sa.engine.URL) -> sa.engine.Engine:
+    """An engine that keeps its connections to a SQLite file in a pool, with the
+    CRM's pragmas. A pooled connection is used only while the path still names the
+    file it opened: if the file was moved, deleted or replaced, the connection is
+    dropped and a new one opened (or the error raised), so nothing is written
+    where no one will read it."""
+    engine = sa.create_engine(
+        url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
+    )
+    path = str(url.database)
+
+    @sa.event.listens_for(engine, "connect")
+    def opened(dbapi_connection: Any, record: Any) -> None:
+        sqlite_pragmas(dbapi_connection, record)
+        record.info["file"] = file_identity(path)
+
+    @sa.event.listens_for(engine, "checkout")
+    def still_there(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("file") != file_identity(path):
+            raise sa.exc.DisconnectionError(f"{path} was moved or replaced")
+
+    return engine
+
+
 class SQLTrackerStore(tracker_store.SQLTrackerStore):
     """Rasa's SQLTrackerStore that remembers how much of each tracker it stored."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Creates Rasa's store; SQLite connections get the CRM's settings."""
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name == "sqlite":
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (
+            None,
+            "",
+            ":memory:",
+        ):
             self.engine.dispose()
-            self.engine = sa.create_engine(
-                self.engine.url,
-                poolclass=sa.pool.QueuePool,
-                connect_args={"check_same_thread": False},
-            )
-            sa.event.listen(self.engine, "connect", sqlite_pragmas)
+            self.engine = sqlite_file_engine(url)
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
         self._latest_session, self._all_sessions = self._event_statements()
         # id(tracker) -> (weak reference, events stored); trackers are unhashable

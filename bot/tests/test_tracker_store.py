@@ -110,6 +110,28 @@ def test_sqlite_connections_are_reused(tmp_path: Path) -> None:
     assert _settings(store) == ("wal", 1)
 
 
+def test_a_moved_database_file_is_an_error_not_a_silent_write(tmp_path: Path) -> None:
+    """A pooled connection keeps the file it opened; once the path names another
+    file (here a folder, so nothing can be created there) it is not used."""
+    path = tmp_path / "crm.sqlite3"
+    store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(path))
+    tracker = asyncio.run(store.get_or_create_tracker("c7"))
+    tracker.update(UserUttered("one", {"name": "greet"}))
+    asyncio.run(store.save(tracker))
+
+    path.rename(tmp_path / "away.sqlite3")
+    path.mkdir()
+    tracker.update(UserUttered("two", {"name": "greet"}))
+    with pytest.raises(sa.exc.OperationalError):
+        asyncio.run(store.save(tracker))
+    path.rmdir()
+    (tmp_path / "away.sqlite3").rename(path)
+
+    assert _stored_texts(store, "c7") == ["one"]
+    asyncio.run(store.save(tracker))
+    assert _stored_texts(store, "c7") == ["one", "two"]
+
+
 def test_saved_conversation_comes_back(new_store) -> None:
     store = new_store()
     tracker = asyncio.run(store.get_or_create_tracker("c1"))
