@@ -91,6 +91,11 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+IN_MEMORY = (None, "", ":memory:")
+"""SQLite database names without a file (each connection has a database of its
+own, so these are not pooled)."""
+
+
 def file_identity(path: str) -> tuple[int, int] | None:
     """The device and inode of the file at `path`, or None when there is none."""
     try:
@@ -131,11 +136,7 @@ class SQLTrackerStore(tracker_store.SQLTrackerStore):
         """Creates Rasa's store; SQLite connections get the CRM's settings."""
         super().__init__(*args, **kwargs)
         url = self.engine.url
-        if url.get_backend_name() == "sqlite" and url.database not in (
-            None,
-            "",
-            ":memory:",
-        ):
+        if url.get_backend_name() == "sqlite" and url.database not in IN_MEMORY:
             self.engine.dispose()
             self.engine = sqlite_file_engine(url)
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
