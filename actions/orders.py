@@ -161,11 +161,18 @@ def say_status(
             carrier=shipment.carrier,
             delivered_on=common.day(shipment.delivered_at or shipment.shipped_at, lang),
         )
+    elif late(order):
+        assert shipment is not None
+        dispatcher.utter_message(
+            response="utter_order_status_late",
+            order_number=order.number,
+            status=status,
+            carrier=shipment.carrier,
+            eta=common.day(shipment.estimated_delivery, lang),
+        )
     elif order.status in ON_THE_WAY and shipment is not None:
         dispatcher.utter_message(
-            response="utter_order_status_late"
-            if late(order)
-            else "utter_order_status_on_the_way",
+            response="utter_order_status_on_the_way",
             order_number=order.number,
             status=status,
             carrier=shipment.carrier,
