@@ -14,7 +14,7 @@ runs when the `bot` package is imported, which every Rasa process of ours does.
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from rasa.core.policies.rule_policy import RulePolicy
@@ -63,12 +63,6 @@ def candidates(lookup: dict[str, str], latest: State) -> list[str]:
     return [key for group in groups for key in index.get(group, [])]
 
 
-@cache
-def rule_length(rule_key: str) -> int:
-    """How many states the rule has (its key is their JSON list)."""
-    return len(RulePolicy._rule_key_to_state(rule_key))
-
-
 def possible_keys(
     self: RulePolicy, lookup: dict[str, str], states: list[State]
 ) -> set[str]:
@@ -79,7 +73,7 @@ def possible_keys(
     for turn, state in enumerate(reversed(states)):
         keys = [key for key in keys if self._is_rule_applicable(key, turn, state)]
         # A rule is applicable at every turn beyond its length: nothing can change.
-        if all(rule_length(key) <= turn + 1 for key in keys):
+        if all(len(self._rule_key_to_state(key)) <= turn + 1 for key in keys):
             break
     return set(keys)
 
